@@ -31,6 +31,7 @@ module.exports = function preset(projectDir, overrides = {}) {
       ],
     },
     moduleFileExtensions: ['ts', 'js', 'cjs', 'mjs', 'json'],
+    setupFiles: [path.join(__dirname, 'jest.setup-env.cjs')],
     ...overrides,
   };
 };
