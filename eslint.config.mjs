@@ -33,4 +33,25 @@ export default [
       ],
     },
   },
+  {
+    // Tests may also use the synthetic model writers of tools/ and Node-only code; shipped code may not.
+    files: ['**/*.test.ts', '**/test/**/*.ts', '**/e2e/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:format', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'type:kernels', onlyDependOnLibsWithTags: ['type:format'] },
+            { sourceTag: 'type:text', onlyDependOnLibsWithTags: ['type:format'] },
+            { sourceTag: 'type:runtime', onlyDependOnLibsWithTags: ['type:format', 'type:text', 'type:kernels', 'type:tool'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:runtime', 'type:format', 'type:text', 'type:tool'] },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:format', 'type:text', 'type:runtime', 'type:tool'] },
+          ],
+        },
+      ],
+    },
+  },
 ];
