@@ -11,6 +11,9 @@ import { SynthError } from './errors';
 import { PRESETS } from './presets';
 import { decodeF32, decodeI2S, decodeTQ1_0, decodeTQ2_0, f16ToF32, f32ToF16 } from './quant';
 import { synthModelSpec, synthTensorData, writeSynthModel, type SynthModelSpec } from './synth';
+import { TOKEN_TYPE, type Vocabulary } from './vocab';
+
+const FIXTURES = process.env['BITNET_FIXTURES'] ?? '/work/shared/fixtures';
 
 let dir: string;
 beforeAll(() => {
@@ -248,5 +251,52 @@ describe('parsing the written file', () => {
       }
     }
     expect(infos[0]!.dtype).toBe(GGML_TYPE.Q8_0);
+  });
+});
+
+describe('compatibility with the oracle model written by gguf-py + bitnet.cpp llama-quantize', () => {
+  const oraclePath = join(FIXTURES, 'oracle', 'tiny-bitnet-b158-i2_s.gguf');
+
+  it('same hyper-parameters and vocabulary → same tensor table (names, shapes, types, offsets) and metadata types', async () => {
+    const oracle = await gguf(oraclePath, { allowLocalFile: true, typedMetadata: true });
+    const om = oracle.typedMetadata as unknown as Record<string, { value: unknown; type: number; subType?: number }>;
+    const tokens = om['tokenizer.ggml.tokens']!.value as string[];
+    const vocab: Vocabulary = {
+      model: 'gpt2',
+      pre: om['tokenizer.ggml.pre']!.value as string,
+      tokens,
+      tokenTypes: Int32Array.from(om['tokenizer.ggml.token_type']!.value as number[]),
+      merges: om['tokenizer.ggml.merges']!.value as string[],
+      bosId: om['tokenizer.ggml.bos_token_id']!.value as number,
+      eosId: om['tokenizer.ggml.eos_token_id']!.value as number,
+      eotId: om['tokenizer.ggml.eos_token_id']!.value as number,
+      addBos: om['tokenizer.ggml.add_bos_token']!.value as boolean,
+    };
+    const num = (k: string): number => om[`bitnet-b1.58.${k}`]!.value as number;
+    const opts = {
+      vocab,
+      nEmbd: num('embedding_length'),
+      nLayer: num('block_count'),
+      nHead: num('attention.head_count'),
+      nHeadKv: num('attention.head_count_kv'),
+      nFf: num('feed_forward_length'),
+      nCtx: num('context_length'),
+    };
+    const path = join(dir, 'oracle-shaped.gguf');
+    writeFileSync(path, writeSynthModel(opts));
+    const ours = await gguf(path, { allowLocalFile: true, typedMetadata: true });
+    const table = (infos: typeof oracle.tensorInfos): unknown[] =>
+      infos.map((t) => [t.name, t.shape.map(Number), Number(t.dtype), Number(t.offset)]);
+    expect(table(ours.tensorInfos)).toEqual(table(oracle.tensorInfos));
+    const mine = ours.typedMetadata as unknown as Record<string, { value: unknown; type: number; subType?: number }>;
+    for (const [key, v] of Object.entries(om)) {
+      if (['version', 'tensor_count', 'kv_count', 'general.name'].includes(key)) continue;
+      expect({ key, type: mine[key]?.type, subType: mine[key]?.subType }).toEqual({ key, type: v.type, subType: v.subType });
+      if (key !== 'general.file_type' && key !== 'general.quantization_version') {
+        expect({ key, value: mine[key]!.value }).toEqual({ key, value: v.value });
+      }
+    }
+    expect(mine['general.file_type']!.value).toBe(40);
+    expect(vocab.tokenTypes[vocab.bosId]).toBe(TOKEN_TYPE.CONTROL);
   });
 });
