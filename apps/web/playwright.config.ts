@@ -1,0 +1,56 @@
+// Playwright set-up of the demo page: Debian's Chromium (never a downloaded browser), two dev
+// servers — one cross-origin isolated (threads), one with --no-isolation (single-thread fallback) —
+// as two projects, a JSON report in .reports/e2e/web.json (read by `npm test`) and artifacts
+// (screenshots) in apps/web/test-results.
+import { defineConfig } from '@playwright/test';
+import { resolve } from 'node:path';
+import { FIXTURE_DIR, writeFixtures } from './e2e/fixtures';
+
+const ROOT = resolve(__dirname, '..', '..');
+const PORT = Number(process.env.BITNET_E2E_PORT || 4173);
+const PLAIN_PORT = PORT + 1;
+writeFixtures();
+
+const server = (port: number, extra: string) => ({
+  command: `node apps/dev-server/bin/dev-server.cjs --port ${port} --mount /e2e/=${FIXTURE_DIR}${extra}`,
+  cwd: ROOT,
+  url: `http://127.0.0.1:${port}/`,
+  reuseExistingServer: false,
+  timeout: 30_000,
+  stdout: 'ignore' as const,
+  stderr: 'pipe' as const,
+});
+
+export default defineConfig({
+  testDir: './e2e',
+  testMatch: /.*\.e2e\.ts$/,
+  outputDir: './test-results',
+  timeout: 60_000,
+  expect: { timeout: 20_000 },
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [['list'], ['json', { outputFile: resolve(ROOT, '.reports/e2e/web.json') }]],
+  use: {
+    browserName: 'chromium',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--headless',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-quic',
+        '--no-first-run',
+      ],
+    },
+  },
+  projects: [
+    { name: 'isolated', use: { baseURL: `http://127.0.0.1:${PORT}` } },
+    { name: 'no-isolation', use: { baseURL: `http://127.0.0.1:${PLAIN_PORT}` } },
+  ],
+  webServer: [server(PORT, ''), server(PLAIN_PORT, ' --no-isolation')],
+});

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Builds the demo page into apps/web/dist: app.js (ES module, the page), worker.js (classic worker
+// script, IIFE, because it loads the emscripten glue with importScripts), index.html and styles.css.
+// Workspace packages are bundled from their TypeScript sources (the @bitnet-wasm/source condition).
+// The wasm kernels and models are not copied: the dev server serves them at /wasm/ and /models/.
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const app = join(dirname(fileURLToPath(import.meta.url)), '..');
+const src = join(app, 'src');
+const out = join(app, 'dist');
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+const common = {
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  conditions: ['@bitnet-wasm/source'],
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+await Promise.all([
+  build({ ...common, entryPoints: [join(src, 'app.ts')], outfile: join(out, 'app.js'), format: 'esm' }),
+  build({ ...common, entryPoints: [join(src, 'worker.ts')], outfile: join(out, 'worker.js'), format: 'iife' }),
+]);
+for (const f of ['index.html', 'styles.css']) copyFileSync(join(src, f), join(out, f));
+process.stdout.write(`web: built ${out}\n`);
