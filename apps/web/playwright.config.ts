@@ -11,8 +11,11 @@ const PORT = Number(process.env.BITNET_E2E_PORT || 4173);
 const PLAIN_PORT = PORT + 1;
 writeFixtures();
 
+// BITNET_WASM_DIR serves another kernels build at /wasm/ (as @bitnet-wasm/kernels/node reads it).
+const wasm = process.env.BITNET_WASM_DIR ? ` --wasm ${resolve(process.env.BITNET_WASM_DIR)}` : '';
+
 const server = (port: number, extra: string) => ({
-  command: `node apps/dev-server/bin/dev-server.cjs --port ${port} --mount /e2e/=${FIXTURE_DIR}${extra}`,
+  command: `node apps/dev-server/bin/dev-server.cjs --port ${port} --mount /e2e/=${FIXTURE_DIR}${wasm}${extra}`,
   cwd: ROOT,
   url: `http://127.0.0.1:${port}/`,
   reuseExistingServer: false,

@@ -60,7 +60,10 @@ function loadKernels(flavor: KernelsFlavor, threads: number): Promise<{ kernels:
     if (typeof factory !== 'function') throw new RequestFailure('kernels_failed', `${names.glue} did not define its factory`);
     const kernels = await createKernels(factory, {
       flavor,
-      threads,
+      // emscripten 3.1.6's threaded glue never resolves with a pthread pool of 0 workers (its
+      // 'wasm-instantiate' run dependency is only removed by a pool worker), so the mt flavour is
+      // always created with at least one pool worker; the engine still runs `threads` threads.
+      threads: flavor === 'mt' ? Math.max(2, threads) : threads,
       locateFile: (f: string) => WASM_BASE + f,
       ...(flavor === 'mt' ? { mainScriptUrlOrBlob: WASM_BASE + names.glue } : {}),
     });
