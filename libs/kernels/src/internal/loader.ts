@@ -81,7 +81,8 @@ export async function createKernels(factory: EmscriptenFactory, opts: CreateKern
   if (opts.wasmBinary) moduleArg.wasmBinary = opts.wasmBinary;
   if (opts.locateFile) moduleArg.locateFile = opts.locateFile;
   if (opts.mainScriptUrlOrBlob) moduleArg.mainScriptUrlOrBlob = opts.mainScriptUrlOrBlob;
-  if (opts.flavor === 'mt') moduleArg.bnPoolSize = threads - 1;
+  // emscripten 3.1.6's glue never finishes loading with an empty pthread pool, so keep at least one worker.
+  if (opts.flavor === 'mt') moduleArg.bnPoolSize = Math.max(1, threads - 1);
 
   let mod: EmscriptenModule;
   try {
