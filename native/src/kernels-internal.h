@@ -1,0 +1,93 @@
+// kernels-internal.h — what the kernel sources share but do not export: the packed layouts, the
+// activation row layouts, the scalar references (`*_ref`, numerical ground truth for the tests),
+// the dispatch table that picks the portable or the SIMD128 version of each hot kernel, and the
+// thread pool's fork/join entry point.
+#ifndef BN_KERNELS_INTERNAL_H
+#define BN_KERNELS_INTERNAL_H
+
+#include <math.h>
+#include <string.h>
+#include "bitnet-kernels.h"
+
+// ---------------------------------------------------------------------------------------------
+// Packed ternary layout ("lane layout"), used for I2_S, TQ2_0 and TQ1_0 alike.
+// A row of `cols` codes (0 -> -1, 1 -> 0, 2 -> +1) is cut into chunks of 64 columns, 16 bytes each,
+// read as eight little-endian u16 lanes: lane i, bits 2k..2k+1 hold the code of column 64c + 8k + i.
+// So `(lane >> 2k) & 3` over the 8 lanes gives the codes of 8 consecutive columns, exactly what
+// i32x4.dot_i16x8_s wants next to int16 activations; and `lane & (3 << 2k)` gives them scaled by 4^k,
+// which lets the decode kernel extract a field with one instruction (see arch/wasm/simd.c).
+// Same 2 bits per weight as the GGUF, so packing is a permutation of the bytes.
+#define BN_LANE_CHUNK 64
+#define BN_LANE_CHUNK_BYTES 16
+// TQ packed: rows*cols/4 code bytes in lane layout, then rows*(cols/256) f32 block scales.
+
+// ---------------------------------------------------------------------------------------------
+// Activation layouts (bn_act_bytes / bn_act_quantize), one row per token:
+//   I2_S : bn_act_i8 header (16 B) | int8 q[cols] | int16 q16[cols]       (q16 = q, widened once)
+//   TQ*  : block_q8_K[cols/256] | int16 q16[cols] | int32 qsum[cols/256] (sum of q per block)
+//   Q8_0 : block_q8_0[cols/32] (padded to 4 B) | int16 q16[cols]
+//   F16  : bn_fp16 h[cols] (padded to 4 B) | float xs[cols] (= h as f32, times 2^100, for SIMD)
+//   F32  : float x[cols]
+typedef struct {
+    float s;      // 127 / max(max|x|, 1e-5)
+    int32_t sum;  // sum of q
+    int32_t pad[2];
+} bn_act_i8;
+static_assert(sizeof(bn_act_i8) == 16, "bn_act_i8 size");
+
+#define BN_F16_XSCALE 0x1p100f   // activation pre-scale of the SIMD F16 dot (exact power of two)
+#define BN_F16_WSCALE 0x1p-112f  // what the bit-trick f16 -> f32 decode leaves out
+#define BN_F16_UNSCALE 0x1p12f   // 2^-100 * 2^112
+
+size_t bn_act_row_bytes(int weight_type, int cols);
+static inline size_t bn_align4(size_t n) { return (n + 3) & ~(size_t)3; }
+
+// ---------------------------------------------------------------------------------------------
+// Scalar references (quants.c, matmul.c). They work on the GGUF encodings, never on packed data.
+float bn_fp16_to_fp32_ref(bn_fp16 h);
+bn_fp16 bn_fp32_to_fp16_ref(float f);
+void bn_quantize_row_i8_ref(int8_t *q, float *s, int32_t *sum, const float *x, int n);
+void bn_quantize_row_q8_K_ref(block_q8_K *y, const float *x, int n);
+void bn_quantize_row_q8_0_ref(block_q8_0 *y, const float *x, int n);
+int bn_i2s_code_at(const uint8_t *i2s, size_t e);  // code of flat element e of a GGUF I2_S tensor
+int bn_tq2_code_at(const block_tq2_0 *b, int j);    // code (0..2) of element j of a TQ2_0 block
+int bn_tq1_code_at(const block_tq1_0 *b, int j);
+bn_status bn_dequantize_row_ref(float *out, const void *src, int type, int cols);
+size_t bn_gguf_row_bytes(int type, int cols);  // bytes of one GGUF row (not I2_S); 0 if unsupported
+// y (n_tokens, rows) from the GGUF bytes of W (rows, cols) and f32 activations x (n_tokens, cols)
+void bn_matmul_i2s_ref(float *y, const uint8_t *w_gguf, int rows, int cols, const float *x, int n_tokens);
+void bn_matmul_tq_ref(float *y, const void *w_gguf, int type, int rows, int cols, const float *x, int n_tokens);
+void bn_matmul_q8_0_ref(float *y, const block_q8_0 *w, int rows, int cols, const float *x, int n_tokens);
+void bn_matmul_f16_ref(float *y, const bn_fp16 *w, int rows, int cols, const float *x, int n_tokens);
+bn_status bn_attention_ref(float *out, const float *q, const bn_fp16 *k_cache, const bn_fp16 *v_cache, int n_tokens,
+                           int pos0, int n_head, int n_head_kv, int head_dim);
+
+// ---------------------------------------------------------------------------------------------
+// Dispatch: the hot kernels, one portable and (in the wasm build) one SIMD128 set.
+// matmul kernels compute rows [r0, r1) of y (n_tokens, w->rows) from an activation buffer.
+typedef void (*bn_matmul_rows_fn)(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);
+typedef struct {
+    const char *name;
+    bn_matmul_rows_fn i2s, tq, q8_0, f16, f32;
+    // sum_k w[k] * x[k] with xs[k] = x[k] * 2^100 and x[k] f16-exact (the F16 activation layout);
+    // every product is exact, only the summation order differs between sets (generic: double)
+    float (*dot_f16_xs)(const bn_fp16 *w, const float *xs, int n);
+    // y[d] += p * v[d], d < n, p f16-exact (probabilities): bit-identical in every set
+    void (*axpy_f16)(float *y, float p, const bn_fp16 *v, int n);
+} bn_kernel_set;
+
+extern const bn_kernel_set bn_kernels_generic;
+#if defined(__wasm_simd128__)
+extern const bn_kernel_set bn_kernels_simd128;
+#endif
+const bn_kernel_set *bn_kernels_active(void);
+// 0 = best available (default), 1 = force generic. Exported for tests/benchmarks.
+BN_API int bn_kernels_select(int which);
+
+// ---------------------------------------------------------------------------------------------
+// Thread pool (threads.c): run fn(ctx, ith, nth) for ith in [0, nth) across the pool, the caller
+// being thread 0; returns when all are done. nth = min(pool size, max_tasks).
+typedef void (*bn_task_fn)(void *ctx, int ith, int nth);
+void bn_parallel(bn_task_fn fn, void *ctx, int max_tasks);
+
+#endif  // BN_KERNELS_INTERNAL_H

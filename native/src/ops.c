@@ -1,0 +1,197 @@
+// ops.c — the float ops of a BitNet/LLaMA block, rounding like ggml: RMSNorm, NEOX RoPE, the f16
+// KV cache store, causal grouped-KV attention (split by heads across the pool), gates and
+// elementwise ops; plus bn_attention_ref, the double-accumulating reference of attention.
+#include "kernels-internal.h"
+
+#define BN_ATT_MAX_HEAD_DIM 1024
+
+// y (n_rows, n) = (x * (1/sqrt(mean(x^2) + eps))) * w   — ggml: f32 squares summed in double
+BN_API bn_status bn_rmsnorm(float *y, const float *x, const float *w, int n_rows, int n, float eps) {
+    if (!y || !x || !w || n_rows <= 0 || n <= 0) return BN_ERR_ARG;
+    for (int r = 0; r < n_rows; r++) {
+        const float *xr = x + (size_t)r * n;
+        float *yr = y + (size_t)r * n;
+        double sum = 0.0;
+        for (int i = 0; i < n; i++) sum += (double)(xr[i] * xr[i]);
+        const float mean = (float)(sum / n);
+        const float scale = 1.0f / sqrtf(mean + eps);
+        for (int i = 0; i < n; i++) yr[i] = (xr[i] * scale) * w[i];
+    }
+    return BN_OK;
+}
+
+// NEOX RoPE: pairs (i, i + n_rot/2) of each head, theta_i = pos * theta_scale^i with
+// theta_scale = powf(base, -2/n_rot), accumulated by repeated float multiplication like ggml.
+BN_API bn_status bn_rope_neox(float *x, int n_tokens, int pos0, int n_heads, int head_dim, int n_rot, float freq_base) {
+    if (!x || n_tokens <= 0 || n_heads <= 0 || head_dim <= 0 || pos0 < 0) return BN_ERR_ARG;
+    if (n_rot <= 0 || n_rot > head_dim || n_rot % 2 || n_rot / 2 > BN_ATT_MAX_HEAD_DIM) return BN_ERR_SHAPE;
+    if (!(freq_base > 0.0f) || !isfinite(freq_base)) return BN_ERR_ARG;
+    const float theta_scale = powf(freq_base, -2.0f / (float)n_rot);
+    const int half = n_rot / 2;
+    float cs[BN_ATT_MAX_HEAD_DIM], sn[BN_ATT_MAX_HEAD_DIM];
+    for (int t = 0; t < n_tokens; t++) {
+        float theta = (float)(pos0 + t);
+        for (int i = 0; i < half; i++) {
+            cs[i] = cosf(theta);
+            sn[i] = sinf(theta);
+            theta *= theta_scale;
+        }
+        for (int h = 0; h < n_heads; h++) {
+            float *v = x + ((size_t)t * n_heads + h) * head_dim;
+            for (int i = 0; i < half; i++) {
+                const float x0 = v[i], x1 = v[i + half];
+                v[i] = x0 * cs[i] - x1 * sn[i];
+                v[i + half] = x0 * sn[i] + x1 * cs[i];
+            }
+        }
+    }
+    return BN_OK;
+}
+
+BN_API bn_status bn_kv_store(bn_fp16 *cache, const float *x, int n_tokens, int pos0, int row_elems) {
+    if (!cache || !x || n_tokens <= 0 || pos0 < 0 || row_elems <= 0) return BN_ERR_ARG;
+    bn_fp16 *dst = cache + (size_t)pos0 * row_elems;
+    for (size_t i = 0; i < (size_t)n_tokens * row_elems; i++) dst[i] = bn_fp32_to_fp16(x[i]);
+    return BN_OK;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attention
+
+BN_API size_t bn_attention_scratch_bytes(int n_ctx) {
+    if (n_ctx <= 0) return 0;
+    // scores f32[n_ctx] | probs f16[n_ctx] | q f32[MAX_HEAD_DIM] (f16-rounded, x 2^100) | out f32[MAX_HEAD_DIM]
+    const size_t n = (size_t)n_ctx * 4 + bn_align4((size_t)n_ctx * 2) + BN_ATT_MAX_HEAD_DIM * 8;
+    return (n + 63) & ~(size_t)63;
+}
+
+typedef struct {
+    float *out;
+    const float *q;
+    const bn_fp16 *k, *v;
+    int n_tokens, pos0, n_head, n_head_kv, head_dim;
+    uint8_t *scratch;
+    size_t scratch_stride;
+    const bn_kernel_set *ks;
+} att_task;
+
+static void softmax_f16(bn_fp16 *p16, float *s, int n) {
+    float max = -INFINITY;
+    for (int j = 0; j < n; j++) max = s[j] > max ? s[j] : max;
+    double sum = 0.0;
+    for (int j = 0; j < n; j++) {
+        s[j] = expf(s[j] - max);
+        sum += (double)s[j];
+    }
+    const float inv = (float)(1.0 / sum);
+    for (int j = 0; j < n; j++) p16[j] = bn_fp32_to_fp16(s[j] * inv);
+}
+
+static void att_worker(void *arg, int ith, int nth) {
+    const att_task *a = arg;
+    const int hd = a->head_dim, group = a->n_head / a->n_head_kv;
+    const int n_kv_max = a->pos0 + a->n_tokens;
+    uint8_t *sc = a->scratch + a->scratch_stride * ith;
+    float *s = (float *)sc;
+    bn_fp16 *p16 = (bn_fp16 *)(sc + (size_t)n_kv_max * 4);
+    float *qs = (float *)((uint8_t *)p16 + bn_align4((size_t)n_kv_max * 2));
+    float *acc = qs + BN_ATT_MAX_HEAD_DIM;
+    const float scale = 1.0f / sqrtf((float)hd);
+    const size_t kv_row = (size_t)a->n_head_kv * hd;
+    const int per = (a->n_head + nth - 1) / nth;
+    const int h0 = ith * per, h1 = h0 + per < a->n_head ? h0 + per : a->n_head;
+    for (int t = 0; t < a->n_tokens; t++) {
+        const int n_kv = a->pos0 + t + 1;
+        for (int h = h0; h < h1; h++) {
+            const int g = h / group;
+            const float *qh = a->q + ((size_t)t * a->n_head + h) * hd;
+            for (int d = 0; d < hd; d++) qs[d] = bn_fp16_to_fp32(bn_fp32_to_fp16(qh[d])) * BN_F16_XSCALE;
+            for (int j = 0; j < n_kv; j++) s[j] = a->ks->dot_f16_xs(a->k + j * kv_row + (size_t)g * hd, qs, hd) * scale;
+            softmax_f16(p16, s, n_kv);
+            memset(acc, 0, (size_t)hd * 4);
+            for (int j = 0; j < n_kv; j++) a->ks->axpy_f16(acc, bn_fp16_to_fp32(p16[j]), a->v + j * kv_row + (size_t)g * hd, hd);
+            memcpy(a->out + ((size_t)t * a->n_head + h) * hd, acc, (size_t)hd * 4);
+        }
+    }
+}
+
+static bn_status att_check(const float *out, const float *q, const bn_fp16 *k, const bn_fp16 *v, int n_tokens, int pos0,
+                           int n_head, int n_head_kv, int head_dim) {
+    if (!out || !q || !k || !v || n_tokens <= 0 || pos0 < 0 || n_head <= 0 || n_head_kv <= 0 || head_dim <= 0) return BN_ERR_ARG;
+    if (n_head % n_head_kv || head_dim > BN_ATT_MAX_HEAD_DIM) return BN_ERR_SHAPE;
+    return BN_OK;
+}
+
+BN_API bn_status bn_attention(float *out, const float *q, const bn_fp16 *k_cache, const bn_fp16 *v_cache, int n_tokens,
+                              int pos0, int n_head, int n_head_kv, int head_dim, void *scratch) {
+    bn_status st = att_check(out, q, k_cache, v_cache, n_tokens, pos0, n_head, n_head_kv, head_dim);
+    if (st) return st;
+    if (!scratch) return BN_ERR_ARG;
+    // Thread i uses scratch + i * bn_attention_scratch_bytes(pos0 + n_tokens), which stays inside
+    // n_threads * bn_attention_scratch_bytes(n_ctx) for any n_ctx >= pos0 + n_tokens.
+    att_task a = {out, q, k_cache, v_cache, n_tokens, pos0, n_head, n_head_kv, head_dim, scratch,
+                  bn_attention_scratch_bytes(pos0 + n_tokens), bn_kernels_active()};
+    bn_parallel(att_worker, &a, n_head);
+    return BN_OK;
+}
+
+bn_status bn_attention_ref(float *out, const float *q, const bn_fp16 *k, const bn_fp16 *v, int n_tokens, int pos0,
+                           int n_head, int n_head_kv, int head_dim) {
+    bn_status st = att_check(out, q, k, v, n_tokens, pos0, n_head, n_head_kv, head_dim);
+    if (st) return st;
+    const int hd = head_dim, group = n_head / n_head_kv, n_max = pos0 + n_tokens;
+    const size_t kv_row = (size_t)n_head_kv * hd;
+    float s[n_max];
+    bn_fp16 p16[n_max];
+    const float scale = 1.0f / sqrtf((float)hd);
+    for (int t = 0; t < n_tokens; t++) {
+        const int n_kv = pos0 + t + 1;
+        for (int h = 0; h < n_head; h++) {
+            const int g = h / group;
+            const float *qh = q + ((size_t)t * n_head + h) * hd;
+            for (int j = 0; j < n_kv; j++) {
+                double sum = 0.0;
+                for (int d = 0; d < hd; d++)
+                    sum += (double)(bn_fp16_to_fp32(bn_fp32_to_fp16(qh[d])) * bn_fp16_to_fp32(k[j * kv_row + (size_t)g * hd + d]));
+                s[j] = (float)sum * scale;
+            }
+            softmax_f16(p16, s, n_kv);
+            for (int d = 0; d < hd; d++) {
+                double sum = 0.0;
+                for (int j = 0; j < n_kv; j++) sum += (double)(bn_fp16_to_fp32(p16[j]) * bn_fp16_to_fp32(v[j * kv_row + (size_t)g * hd + d]));
+                out[((size_t)t * n_head + h) * hd + d] = (float)sum;
+            }
+        }
+    }
+    return BN_OK;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gates and elementwise
+
+BN_API bn_status bn_relu2_mul(float *out, const float *gate, const float *up, int n) {
+    if (!out || !gate || !up || n <= 0) return BN_ERR_ARG;
+    for (int i = 0; i < n; i++) {
+        const float r = gate[i] > 0.0f ? gate[i] : 0.0f;
+        out[i] = (r * r) * up[i];
+    }
+    return BN_OK;
+}
+
+BN_API bn_status bn_silu_mul(float *out, const float *gate, const float *up, int n) {
+    if (!out || !gate || !up || n <= 0) return BN_ERR_ARG;
+    for (int i = 0; i < n; i++) out[i] = (gate[i] / (1.0f + expf(-gate[i]))) * up[i];
+    return BN_OK;
+}
+
+BN_API bn_status bn_add(float *y, const float *x, int n) {
+    if (!y || !x || n <= 0) return BN_ERR_ARG;
+    for (int i = 0; i < n; i++) y[i] += x[i];
+    return BN_OK;
+}
+
+BN_API bn_status bn_scale(float *y, float s, int n) {
+    if (!y || n <= 0) return BN_ERR_ARG;
+    for (int i = 0; i < n; i++) y[i] *= s;
+    return BN_OK;
+}

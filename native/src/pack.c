@@ -1,0 +1,220 @@
+// pack.c — from GGUF encodings to the kernels' packed weight layouts (see kernels-internal.h),
+// and the activation buffers every matmul reads (bn_act_bytes / bn_act_quantize).
+#include "kernels-internal.h"
+
+// ---------------------------------------------------------------------------------------------
+// Packed weight sizes
+
+static int is_ternary(int type) { return type == BN_TYPE_I2_S || type == BN_TYPE_TQ1_0 || type == BN_TYPE_TQ2_0; }
+
+BN_API size_t bn_weight_packed_bytes(int type, int rows, int cols) {
+    if (rows <= 0 || cols <= 0) return 0;
+    double n;
+    switch (type) {
+    case BN_TYPE_I2_S: if (cols % QK_I2S) return 0; n = (double)rows * cols / 4; break;
+    case BN_TYPE_TQ1_0: case BN_TYPE_TQ2_0:
+        if (cols % QK_K) return 0;
+        n = (double)rows * cols / 4 + (double)rows * (cols / QK_K) * 4;
+        break;
+    case BN_TYPE_Q8_0: if (cols % QK8_0) return 0; n = (double)rows * (cols / QK8_0) * sizeof(block_q8_0); break;
+    case BN_TYPE_F16: n = (double)rows * cols * 2; break;
+    case BN_TYPE_F32: n = (double)rows * cols * 4; break;
+    default: return 0;
+    }
+    return n > (double)(SIZE_MAX / 2) ? 0 : (size_t)n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ternary packing into the lane layout
+
+// Write the codes of one row chunk of 64 columns, codes[0..63], as 8 u16 lanes (little endian).
+static inline void put_chunk(uint8_t *dst, const uint8_t *codes) {
+    for (int i = 0; i < 8; i++) {
+        unsigned lane = 0;
+        for (int k = 0; k < 8; k++) lane |= (unsigned)codes[8 * k + i] << (2 * k);
+        dst[2 * i] = (uint8_t)lane;
+        dst[2 * i + 1] = (uint8_t)(lane >> 8);
+    }
+}
+
+BN_API bn_status bn_weight_pack_i2s(bn_weight *w, void *dst, const uint8_t *src, int rows, int cols) {
+    if (!w || !dst || !src || rows <= 0 || cols <= 0) return BN_ERR_ARG;
+    if (cols % QK_I2S || bn_weight_packed_bytes(BN_TYPE_I2_S, rows, cols) == 0) return BN_ERR_SHAPE;
+    const size_t n_bytes = (size_t)rows * cols / 4;
+    float scale;
+    memcpy(&scale, src + n_bytes, 4);
+    if (!isfinite(scale)) return BN_ERR_DATA;
+    uint8_t bad = 0;
+    for (size_t i = 0; i < n_bytes; i++) bad |= src[i] & (src[i] >> 1) & 0x55;  // any code 3?
+    if (bad) return BN_ERR_DATA;
+    uint8_t *out = dst;
+    uint8_t codes[QK_I2S];
+    for (size_t blk = 0; blk < n_bytes / 32; blk++) {
+        const uint8_t *b = src + 32 * blk;
+        for (int g = 0; g < 4; g++)
+            for (int m = 0; m < 32; m++) codes[32 * g + m] = (b[m] >> (6 - 2 * g)) & 3;
+        put_chunk(out + 32 * blk, codes);
+        put_chunk(out + 32 * blk + 16, codes + 64);
+    }
+    w->type = BN_TYPE_I2_S;
+    w->rows = rows;
+    w->cols = cols;
+    w->scale = scale;
+    w->data = dst;
+    return BN_OK;
+}
+
+// One TQ row (cols/256 GGUF blocks) -> lane-layout codes + f32 scales.
+static void pack_tq_row(uint8_t *codes_out, float *d_out, const void *src, int type, int cols) {
+    uint8_t codes[QK_K];
+    for (int b = 0; b < cols / QK_K; b++) {
+        if (type == BN_TYPE_TQ2_0) {
+            const block_tq2_0 *blk = (const block_tq2_0 *)src + b;
+            for (int j = 0; j < QK_K; j++) codes[j] = (uint8_t)bn_tq2_code_at(blk, j);
+            d_out[b] = bn_fp16_to_fp32(blk->d);
+        } else {
+            const block_tq1_0 *blk = (const block_tq1_0 *)src + b;
+            for (int j = 0; j < QK_K; j++) codes[j] = (uint8_t)bn_tq1_code_at(blk, j);
+            d_out[b] = bn_fp16_to_fp32(blk->d);
+        }
+        for (int c = 0; c < QK_K / BN_LANE_CHUNK; c++) put_chunk(codes_out + 64 * b + 16 * c, codes + 64 * c);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row-wise packing of the other types
+
+BN_API bn_status bn_weight_pack_rows(bn_weight *w, int row0, const void *src, int src_type, int n_rows) {
+    if (!w || !w->data || !src || n_rows <= 0 || row0 < 0) return BN_ERR_ARG;
+    if (w->rows <= 0 || w->cols <= 0 || row0 > w->rows - n_rows) return BN_ERR_RANGE;
+    const int cols = w->cols, dt = w->type;
+    if (bn_weight_packed_bytes(dt, w->rows, cols) == 0) return dt == BN_TYPE_I2_S || bn_weight_packed_bytes(dt, 1, 256) ? BN_ERR_SHAPE : BN_ERR_TYPE;
+    const size_t src_rb = bn_gguf_row_bytes(src_type, cols);
+    if (src_rb == 0) return BN_ERR_TYPE;
+    const uint8_t *s = src;
+    if (is_ternary(dt)) {
+        if (dt == BN_TYPE_I2_S || src_type != dt) return BN_ERR_TYPE;  // I2_S: bn_weight_pack_i2s
+        uint8_t *codes = w->data;
+        float *d = (float *)(codes + (size_t)w->rows * cols / 4);
+        for (int r = 0; r < n_rows; r++) {
+            const size_t row = (size_t)row0 + r;
+            pack_tq_row(codes + row * cols / 4, d + row * (cols / QK_K), s + src_rb * r, dt, cols);
+        }
+        return BN_OK;
+    }
+    const size_t dst_rb = bn_weight_packed_bytes(dt, 1, cols);
+    uint8_t *out = (uint8_t *)w->data + dst_rb * (size_t)row0;
+    if (src_type == dt) {  // F16, F32, Q8_0: the packed layout is the GGUF layout
+        if (dt == BN_TYPE_F16) {  // reject inf/NaN: the SIMD f16 dot does not propagate them
+            const bn_fp16 *h = src;
+            for (size_t i = 0; i < (size_t)n_rows * cols; i++)
+                if ((h[i] & 0x7c00) == 0x7c00) return BN_ERR_DATA;
+        }
+        memcpy(out, src, dst_rb * (size_t)n_rows);
+        return BN_OK;
+    }
+    // conversions through f32, one row at a time (no allocation: the row is converted in pieces)
+    enum { PIECE = 256 };
+    float tmp[PIECE];
+    for (int r = 0; r < n_rows; r++) {
+        const uint8_t *srow = s + src_rb * r;
+        uint8_t *drow = out + dst_rb * r;
+        if (dt == BN_TYPE_Q8_0 && (src_type == BN_TYPE_F16 || src_type == BN_TYPE_F32 || src_type == BN_TYPE_BF16)) {
+            const int es = src_type == BN_TYPE_F32 ? 4 : 2;
+            for (int c0 = 0; c0 < cols; c0 += PIECE) {
+                const int n = cols - c0 < PIECE ? cols - c0 : PIECE;  // multiple of 32
+                bn_dequantize_row_ref(tmp, srow + (size_t)c0 * es, src_type, n);
+                bn_quantize_row_q8_0_ref((block_q8_0 *)drow + c0 / QK8_0, tmp, n);
+            }
+        } else if ((dt == BN_TYPE_F16 || dt == BN_TYPE_F32) && (src_type == BN_TYPE_F32 || src_type == BN_TYPE_F16 || src_type == BN_TYPE_BF16)) {
+            const int es = src_type == BN_TYPE_F32 ? 4 : 2;
+            for (int c0 = 0; c0 < cols; c0 += PIECE) {
+                const int n = cols - c0 < PIECE ? cols - c0 : PIECE;
+                bn_dequantize_row_ref(tmp, srow + (size_t)c0 * es, src_type, n);
+                if (dt == BN_TYPE_F32) {
+                    memcpy((float *)drow + c0, tmp, (size_t)n * 4);
+                } else {
+                    for (int i = 0; i < n; i++) {
+                        const bn_fp16 h = bn_fp32_to_fp16(tmp[i]);
+                        if ((h & 0x7c00) == 0x7c00) return BN_ERR_DATA;
+                        ((bn_fp16 *)drow)[c0 + i] = h;
+                    }
+                }
+            }
+        } else {
+            return BN_ERR_TYPE;
+        }
+    }
+    return BN_OK;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Activations
+
+size_t bn_act_row_bytes(int weight_type, int cols) {
+    if (cols <= 0) return 0;
+    const size_t c = (size_t)cols;
+    switch (weight_type) {
+    case BN_TYPE_I2_S: return cols % QK_I2S ? 0 : sizeof(bn_act_i8) + c + 2 * c;
+    case BN_TYPE_TQ1_0: case BN_TYPE_TQ2_0: return cols % QK_K ? 0 : (c / QK_K) * (sizeof(block_q8_K) + 4) + 2 * c;
+    case BN_TYPE_Q8_0: return cols % QK8_0 ? 0 : bn_align4((c / QK8_0) * sizeof(block_q8_0)) + 2 * c;
+    case BN_TYPE_F16: return bn_align4(2 * c) + 4 * c;
+    case BN_TYPE_F32: return 4 * c;
+    default: return 0;
+    }
+}
+
+BN_API size_t bn_act_bytes(int weight_type, int n_tokens, int cols) {
+    const size_t rb = bn_act_row_bytes(weight_type, cols);
+    if (rb == 0 || n_tokens <= 0) return 0;
+    const double n = (double)rb * n_tokens;
+    return n > (double)(SIZE_MAX / 2) ? 0 : (size_t)n;
+}
+
+BN_API bn_status bn_act_quantize(void *act, int weight_type, const float *x, int n_tokens, int cols) {
+    if (!act || !x || n_tokens <= 0 || cols <= 0) return BN_ERR_ARG;
+    const size_t rb = bn_act_row_bytes(weight_type, cols);
+    if (rb == 0) return bn_act_row_bytes(weight_type, 256 * 128) ? BN_ERR_SHAPE : BN_ERR_TYPE;
+    for (int t = 0; t < n_tokens; t++) {
+        uint8_t *row = (uint8_t *)act + rb * t;
+        const float *xr = x + (size_t)t * cols;
+        switch (weight_type) {
+        case BN_TYPE_I2_S: {
+            bn_act_i8 *h = (bn_act_i8 *)row;
+            int8_t *q = (int8_t *)(row + sizeof(bn_act_i8));
+            int16_t *q16 = (int16_t *)(q + cols);
+            bn_quantize_row_i8_ref(q, &h->s, &h->sum, xr, cols);
+            h->pad[0] = h->pad[1] = 0;
+            for (int i = 0; i < cols; i++) q16[i] = q[i];
+        } break;
+        case BN_TYPE_TQ1_0: case BN_TYPE_TQ2_0: {
+            block_q8_K *b = (block_q8_K *)row;
+            int16_t *q16 = (int16_t *)(row + (size_t)(cols / QK_K) * sizeof(block_q8_K));
+            bn_quantize_row_q8_K_ref(b, xr, cols);
+            int32_t *qsum = (int32_t *)(q16 + cols);
+            for (int i = 0; i < cols; i++) q16[i] = b[i / QK_K].qs[i % QK_K];
+            for (int k = 0; k < cols / QK_K; k++) {
+                int32_t s = 0;
+                for (int i = 0; i < QK_K; i++) s += b[k].qs[i];
+                qsum[k] = s;
+            }
+        } break;
+        case BN_TYPE_Q8_0: {
+            block_q8_0 *b = (block_q8_0 *)row;
+            int16_t *q16 = (int16_t *)(row + bn_align4((size_t)(cols / QK8_0) * sizeof(block_q8_0)));
+            bn_quantize_row_q8_0_ref(b, xr, cols);
+            for (int i = 0; i < cols; i++) q16[i] = b[i / QK8_0].qs[i % QK8_0];
+        } break;
+        case BN_TYPE_F16: {
+            bn_fp16 *h = (bn_fp16 *)row;
+            float *xs = (float *)(row + bn_align4((size_t)2 * cols));
+            for (int i = 0; i < cols; i++) {
+                h[i] = bn_fp32_to_fp16(xr[i]);
+                xs[i] = bn_fp16_to_fp32(h[i]) * BN_F16_XSCALE;
+            }
+        } break;
+        case BN_TYPE_F32: memcpy(row, xr, (size_t)cols * 4); break;
+        }
+    }
+    return BN_OK;
+}

@@ -1,0 +1,278 @@
+// selftest.c — exports used only by tests and benchmarks: GGUF encoders for ternary test matrices,
+// bn_selftest (every matmul/attention kernel of the active set and of the generic set against the
+// scalar references on seeded random data, with named error budgets), and bn_bench_read (the
+// plain memory-read loop that gives the bandwidth ceiling next to the kernel benchmarks).
+#include <stdio.h>
+#include <stdlib.h>
+#include "kernels-internal.h"
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// Encoders from ternary values t in {-1, 0, 1} (row-major (rows, cols)) to GGUF bytes
+
+BN_API void bn_test_encode_i2s(uint8_t *dst, const int8_t *t, int rows, int cols, float scale) {
+    const size_t n = (size_t)rows * cols;
+    memset(dst, 0, n / 4 + BN_I2S_TAIL_BYTES);
+    for (size_t e = 0; e < n; e++) {
+        const size_t blk = e / QK_I2S, j = e % QK_I2S;
+        dst[32 * blk + j % 32] |= (uint8_t)((t[e] + 1) << (6 - 2 * (j / 32)));
+    }
+    memcpy(dst + n / 4, &scale, 4);
+}
+
+// d: one f16 scale per 256-block, (rows, cols/256)
+BN_API void bn_test_encode_tq2(block_tq2_0 *dst, const int8_t *t, const bn_fp16 *d, int rows, int cols) {
+    const size_t nb = (size_t)rows * cols / QK_K;
+    for (size_t b = 0; b < nb; b++) {
+        memset(dst[b].qs, 0, sizeof dst[b].qs);
+        for (int j = 0; j < QK_K; j++) {
+            const int c = j / 128, r = j % 128;
+            dst[b].qs[32 * c + r % 32] |= (uint8_t)((t[b * QK_K + j] + 1) << (2 * (r / 32)));
+        }
+        dst[b].d = d[b];
+    }
+}
+
+static uint8_t tq1_byte(const int *trits, int n) {  // trits[0] most significant; n = 5 or 4
+    int q = 0;
+    for (int i = 0; i < 5; i++) q = q * 3 + (i < n ? trits[i] : 0);
+    return (uint8_t)((q * 256 + 242) / 243);
+}
+
+BN_API void bn_test_encode_tq1(block_tq1_0 *dst, const int8_t *t, const bn_fp16 *d, int rows, int cols) {
+    const size_t nb = (size_t)rows * cols / QK_K;
+    for (size_t b = 0; b < nb; b++) {
+        const int8_t *v = t + b * QK_K;
+        int tr[5];
+        for (int m = 0; m < 32; m++) {
+            for (int s = 0; s < 5; s++) tr[s] = v[32 * s + m] + 1;
+            dst[b].qs[m] = tq1_byte(tr, 5);
+        }
+        for (int m = 0; m < 16; m++) {
+            for (int s = 0; s < 5; s++) tr[s] = v[160 + 16 * s + m] + 1;
+            dst[b].qs[32 + m] = tq1_byte(tr, 5);
+        }
+        for (int j = 0; j < 4; j++) {
+            for (int s = 0; s < 4; s++) tr[s] = v[240 + 4 * s + j] + 1;
+            dst[b].qh[j] = tq1_byte(tr, 4);
+        }
+        dst[b].d = d[b];
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Self test
+
+static uint64_t rng_next(uint64_t *s) {
+    *s ^= *s >> 12; *s ^= *s << 25; *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+static float rng_f(uint64_t *s) { return (float)((rng_next(s) >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f; }
+
+typedef struct { int fails; int verbose; } st_ctx;
+#define ST_FAIL(c, ...) do { (c)->fails++; if ((c)->verbose) { printf(__VA_ARGS__); printf("\n"); } } while (0)
+
+static int same_bits(const float *a, const float *b, size_t n, size_t *at) {
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(&a[i], &b[i], 4) != 0) { *at = i; return 0; }
+    return 1;
+}
+
+// run w through bn_matmul with the active set and with the generic set; compare to ref
+static void check_matmul(st_ctx *c, const char *what, const bn_weight *w, const float *x, int n_tokens, const float *ref,
+                         int exact, float rel_tol) {
+    const size_t ny = (size_t)n_tokens * w->rows;
+    void *act = malloc(bn_act_bytes(w->type, n_tokens, w->cols));
+    float *y = malloc(ny * 4);
+    if (!act || !y) { c->fails++; free(act); free(y); return; }
+    for (int set = 0; set < 2; set++) {
+        bn_kernels_select(set);
+        bn_status st = bn_act_quantize(act, w->type, x, n_tokens, w->cols);
+        if (!st) st = bn_matmul(y, w, act, n_tokens);
+        if (st) { ST_FAIL(c, "%s[%s]: status %d", what, bn_kernels_active()->name, st); continue; }
+        size_t at = 0;
+        if (exact) {
+            if (!same_bits(y, ref, ny, &at)) ST_FAIL(c, "%s[%s]: y[%zu] = %.9g, ref %.9g", what, bn_kernels_active()->name, at, y[at], ref[at]);
+        } else {
+            double max_ref = 0;
+            for (size_t i = 0; i < ny; i++) max_ref = fmax(max_ref, fabs(ref[i]));
+            for (size_t i = 0; i < ny; i++)
+                if (!(fabs(y[i] - ref[i]) <= rel_tol * (max_ref + 1e-30))) {
+                    ST_FAIL(c, "%s[%s]: y[%zu] = %.9g, ref %.9g", what, bn_kernels_active()->name, i, y[i], ref[i]);
+                    break;
+                }
+        }
+    }
+    bn_kernels_select(0);
+    free(act);
+    free(y);
+}
+
+static void st_ternary(st_ctx *c, uint64_t *seed, int rows, int cols, int n_tokens) {
+    const size_t n = (size_t)rows * cols;
+    int8_t *t = malloc(n);
+    float *x = malloc((size_t)n_tokens * cols * 4), *ref = malloc((size_t)n_tokens * rows * 4), *ref2 = malloc((size_t)n_tokens * rows * 4);
+    uint8_t *gguf = malloc(n / 4 + 32), *packed = malloc(bn_weight_packed_bytes(BN_TYPE_I2_S, rows, cols) + 16);
+    const int nb = cols % QK_K ? 0 : (int)(n / QK_K);
+    bn_fp16 *d = malloc((size_t)(nb + 1) * 2);
+    block_tq2_0 *tq2 = malloc((size_t)(nb + 1) * sizeof(block_tq2_0));
+    block_tq1_0 *tq1 = malloc((size_t)(nb + 1) * sizeof(block_tq1_0));
+    uint8_t *tqp = malloc(bn_weight_packed_bytes(BN_TYPE_TQ2_0, rows, 256) * (cols / 256 + 1) + 16);
+    if (!t || !x || !ref || !ref2 || !gguf || !packed || !d || !tq2 || !tq1 || !tqp) { c->fails++; goto done; }
+    for (size_t i = 0; i < n; i++) t[i] = (int8_t)(rng_next(seed) % 3) - 1;
+    for (size_t i = 0; i < (size_t)n_tokens * cols; i++) x[i] = rng_f(seed) * (i % 7 == 0 ? 8.0f : 1.0f);
+    // a token with exact .5 ties after scaling, and one all-zero token
+    if (n_tokens > 2) {
+        for (int k = 0; k < cols; k++) x[cols + k] = (float)((k % 255) - 127) * 0.5f;
+        for (int k = 0; k < cols; k++) x[2 * cols + k] = 0.0f;
+    }
+    {  // I2_S
+        const float scale = 0.5f + (rng_next(seed) % 1000) / 1000.0f;
+        bn_test_encode_i2s(gguf, t, rows, cols, scale);
+        bn_weight w;
+        bn_status st = bn_weight_pack_i2s(&w, packed, gguf, rows, cols);
+        if (st || w.scale != scale) { ST_FAIL(c, "i2s pack: status %d", st); goto done; }
+        bn_matmul_i2s_ref(ref, gguf, rows, cols, x, n_tokens);
+        char what[64];
+        snprintf(what, sizeof what, "i2s %dx%d t%d", rows, cols, n_tokens);
+        check_matmul(c, what, &w, x, n_tokens, ref, 1, 0);
+    }
+    if (nb) {  // TQ2_0 and TQ1_0 over the same ternary values: identical to their ref and each other
+        for (int b = 0; b < nb; b++) d[b] = bn_fp32_to_fp16(0.25f + (rng_next(seed) % 1000) / 512.0f);
+        bn_test_encode_tq2(tq2, t, d, rows, cols);
+        bn_test_encode_tq1(tq1, t, d, rows, cols);
+        bn_matmul_tq_ref(ref, tq2, BN_TYPE_TQ2_0, rows, cols, x, n_tokens);
+        bn_matmul_tq_ref(ref2, tq1, BN_TYPE_TQ1_0, rows, cols, x, n_tokens);
+        size_t at = 0;
+        if (!same_bits(ref, ref2, (size_t)n_tokens * rows, &at)) ST_FAIL(c, "tq1 ref != tq2 ref at %zu", at);
+        const int types[2] = {BN_TYPE_TQ2_0, BN_TYPE_TQ1_0};
+        const void *srcs[2] = {tq2, tq1};
+        for (int i = 0; i < 2; i++) {
+            bn_weight w = {types[i], rows, cols, 1.0f, tqp};
+            bn_status st = bn_weight_pack_rows(&w, 0, srcs[i], types[i], rows);
+            if (st) { ST_FAIL(c, "tq pack: status %d", st); continue; }
+            char what[64];
+            snprintf(what, sizeof what, "tq%d %dx%d t%d", i == 0 ? 2 : 1, rows, cols, n_tokens);
+            check_matmul(c, what, &w, x, n_tokens, ref, 1, 0);
+        }
+    }
+done:
+    free(t); free(x); free(ref); free(ref2); free(gguf); free(packed); free(d); free(tq2); free(tq1); free(tqp);
+}
+
+static void st_float(st_ctx *c, uint64_t *seed, int rows, int cols, int n_tokens) {
+    const size_t n = (size_t)rows * cols;
+    bn_fp16 *h = malloc(n * 2);
+    float *x = malloc((size_t)n_tokens * cols * 4), *ref = malloc((size_t)n_tokens * rows * 4), *wf = malloc(n * 4);
+    block_q8_0 *q = malloc(n / QK8_0 * sizeof(block_q8_0) + 64), *qref = malloc(n / QK8_0 * sizeof(block_q8_0) + 64);
+    if (!h || !x || !ref || !wf || !q || !qref) { c->fails++; goto done; }
+    for (size_t i = 0; i < n; i++) h[i] = bn_fp32_to_fp16(rng_f(seed) * (i % 5 == 0 ? 2.0f : 0.05f));
+    for (size_t i = 0; i < (size_t)n_tokens * cols; i++) x[i] = rng_f(seed) * 3.0f;
+    char what[64];
+    {  // F16 (budget: f32 vs double accumulation, 1e-5 of the largest |y|)
+        bn_weight w = {BN_TYPE_F16, rows, cols, 1.0f, h};
+        bn_matmul_f16_ref(ref, h, rows, cols, x, n_tokens);
+        snprintf(what, sizeof what, "f16 %dx%d t%d", rows, cols, n_tokens);
+        check_matmul(c, what, &w, x, n_tokens, ref, 0, 1e-5f);
+    }
+    {  // F32 from the same values
+        for (size_t i = 0; i < n; i++) wf[i] = bn_fp16_to_fp32(h[i]);
+        bn_weight w = {BN_TYPE_F32, rows, cols, 1.0f, wf};
+        bn_matmul_f16_ref(ref, h, rows, cols, x, n_tokens);  // differs only by the f16 rounding of x
+        for (int t = 0; t < n_tokens; t++)
+            for (int r = 0; r < rows; r++) {
+                double s = 0;
+                for (int k = 0; k < cols; k++) s += (double)(wf[(size_t)r * cols + k] * x[(size_t)t * cols + k]);
+                ref[(size_t)t * rows + r] = (float)s;
+            }
+        snprintf(what, sizeof what, "f32 %dx%d t%d", rows, cols, n_tokens);
+        check_matmul(c, what, &w, x, n_tokens, ref, 0, 1e-5f);
+    }
+    if (cols % QK8_0 == 0) {  // F16 -> Q8_0 at load, then Q8_0 matmul: bit-exact to the ref
+        bn_weight w = {BN_TYPE_Q8_0, rows, cols, 1.0f, q};
+        bn_status st = bn_weight_pack_rows(&w, 0, h, BN_TYPE_F16, rows);
+        for (int r = 0; r < rows; r++) {
+            float tmp[cols];
+            bn_dequantize_row_ref(tmp, h + (size_t)r * cols, BN_TYPE_F16, cols);
+            bn_quantize_row_q8_0_ref(qref + (size_t)r * (cols / QK8_0), tmp, cols);
+        }
+        if (st || memcmp(q, qref, n / QK8_0 * sizeof(block_q8_0))) ST_FAIL(c, "f16->q8_0 pack %dx%d: status %d or bytes differ", rows, cols, st);
+        bn_matmul_q8_0_ref(ref, qref, rows, cols, x, n_tokens);
+        snprintf(what, sizeof what, "q8_0 %dx%d t%d", rows, cols, n_tokens);
+        check_matmul(c, what, &w, x, n_tokens, ref, 1, 0);
+    }
+done:
+    free(h); free(x); free(ref); free(wf); free(q); free(qref);
+}
+
+static void st_attention(st_ctx *c, uint64_t *seed, int n_tokens, int pos0, int n_head, int n_head_kv, int hd) {
+    const int n_ctx = pos0 + n_tokens + 3;
+    const size_t kvn = (size_t)n_ctx * n_head_kv * hd, qn = (size_t)n_tokens * n_head * hd;
+    bn_fp16 *k = malloc(kvn * 2), *v = malloc(kvn * 2);
+    float *q = malloc(qn * 4), *out = malloc(qn * 4), *ref = malloc(qn * 4);
+    void *scratch = malloc(bn_attention_scratch_bytes(n_ctx) * BN_MAX_THREADS);
+    if (!k || !v || !q || !out || !ref || !scratch) { c->fails++; goto done; }
+    for (size_t i = 0; i < kvn; i++) { k[i] = bn_fp32_to_fp16(rng_f(seed) * 2); v[i] = bn_fp32_to_fp16(rng_f(seed)); }
+    for (size_t i = 0; i < qn; i++) q[i] = rng_f(seed) * 2;
+    bn_attention_ref(ref, q, k, v, n_tokens, pos0, n_head, n_head_kv, hd);
+    for (int set = 0; set < 2; set++) {
+        bn_kernels_select(set);
+        bn_status st = bn_attention(out, q, k, v, n_tokens, pos0, n_head, n_head_kv, hd, scratch);
+        if (st) { ST_FAIL(c, "attention status %d", st); continue; }
+        for (size_t i = 0; i < qn; i++)  // budget: f32 vs double sums; outputs are O(1)
+            if (!(fabsf(out[i] - ref[i]) <= 2e-5f)) {
+                ST_FAIL(c, "attention[%s] t%d p%d h%d/%d: out[%zu] %.9g ref %.9g", bn_kernels_active()->name, n_tokens, pos0, n_head,
+                        n_head_kv, i, out[i], ref[i]);
+                break;
+            }
+    }
+    bn_kernels_select(0);
+done:
+    free(k); free(v); free(q); free(out); free(ref); free(scratch);
+}
+
+// Returns the number of failed comparisons (0 = all kernels agree with their references).
+BN_API int bn_selftest(uint32_t seed, int verbose) {
+    st_ctx c = {0, verbose};
+    uint64_t s = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)seed << 17 | 1);
+    static const int tern[][3] = {{8, 128, 1}, {37, 256, 3}, {64, 640, 1}, {13, 768, 5}, {5, 4352, 1}, {6, 8448, 2}, {17, 512, 9}};
+    for (size_t i = 0; i < sizeof tern / sizeof tern[0]; i++) st_ternary(&c, &s, tern[i][0], tern[i][1], tern[i][2]);
+    static const int flt[][3] = {{7, 32, 1}, {33, 96, 3}, {16, 256, 1}, {5, 1000, 2}, {9, 2560, 1}};
+    for (size_t i = 0; i < sizeof flt / sizeof flt[0]; i++) st_float(&c, &s, flt[i][0], flt[i][1], flt[i][2]);
+    st_attention(&c, &s, 1, 0, 4, 1, 64);
+    st_attention(&c, &s, 1, 20, 4, 2, 64);
+    st_attention(&c, &s, 5, 7, 6, 3, 40);
+    st_attention(&c, &s, 3, 0, 2, 2, 128);
+    return c.fails;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bandwidth ceiling: read `bytes` (multiple of 64) `reps` times with 16-byte loads; returns a
+// checksum so the loop cannot be optimised away.
+BN_API uint32_t bn_bench_read(const void *ptr, size_t bytes, int reps) {
+    uint32_t sum = 0;
+#if defined(__wasm_simd128__)
+    for (int r = 0; r < reps; r++) {
+        v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+        const uint8_t *p = ptr;
+        for (size_t i = 0; i + 64 <= bytes; i += 64) {
+            a0 = wasm_i32x4_add(a0, wasm_v128_load(p + i));
+            a1 = wasm_i32x4_add(a1, wasm_v128_load(p + i + 16));
+            a2 = wasm_i32x4_add(a2, wasm_v128_load(p + i + 32));
+            a3 = wasm_i32x4_add(a3, wasm_v128_load(p + i + 48));
+        }
+        a0 = wasm_i32x4_add(wasm_i32x4_add(a0, a1), wasm_i32x4_add(a2, a3));
+        sum += (uint32_t)wasm_i32x4_extract_lane(a0, 0) ^ (uint32_t)wasm_i32x4_extract_lane(a0, 3);
+    }
+#else
+    for (int r = 0; r < reps; r++) {
+        const uint32_t *p = ptr;
+        uint32_t a = 0;
+        for (size_t i = 0; i < bytes / 4; i++) a += p[i];
+        sum += a;
+    }
+#endif
+    return sum;
+}
