@@ -26,6 +26,8 @@ describe('parseArgs', () => {
   it('folders, extra mounts and --no-isolation', () => {
     const o = parseArgs(['--root', '/a', '--wasm=/b', '--models', '/c', '--mount', '/x/=/d', '--no-isolation'], {}, repo);
     expect(o.isolation).toBe(false);
+    expect(o.allowThrottle).toBe(false);
+    expect(parseArgs(['--allow-throttle'], {}, repo).allowThrottle).toBe(true);
     expect(mountsFor(o).map((m) => m.dir)).toEqual(['/a', '/b', '/c', '/d']);
     expect(mountsFor(o)[3]!.prefix).toBe('/x/');
   });

@@ -15,6 +15,8 @@ export interface CliOptions {
   models: string;
   isolation: boolean;
   verbose: boolean;
+  /** Honour `?throttle=<bytes per second>` (for tests of progress, cancel and resume). */
+  allowThrottle: boolean;
   /** Extra `PREFIX=DIR` mounts. */
   extraMounts: Mount[];
   help: boolean;
@@ -28,6 +30,7 @@ export const USAGE = `Usage: bitnet-dev-server [options]
   --models DIR      models, served at /models/         (default <repo>/models, created if missing)
   --mount P=DIR     serve DIR at URL prefix P as well (repeatable)
   --no-isolation    do not send COOP/COEP (page is not cross-origin isolated: single-thread fallback)
+  --allow-throttle  honour ?throttle=<bytes per second> on file URLs (slow downloads for testing)
   --verbose         log every request
   -h, --help        this text`;
 
@@ -49,6 +52,7 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
     models: resolve(repoRoot, 'models'),
     isolation: true,
     verbose: false,
+    allowThrottle: false,
     extraMounts: [],
     help: false,
   };
@@ -92,6 +96,9 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
       }
       case '--no-isolation':
         o.isolation = false;
+        break;
+      case '--allow-throttle':
+        o.allowThrottle = true;
         break;
       case '--verbose':
         o.verbose = true;
@@ -137,6 +144,7 @@ export async function main(
   const server = createDevServer({
     mounts: mountsFor(o),
     isolation: o.isolation,
+    allowThrottle: o.allowThrottle,
     host: o.host,
     log: o.verbose ? (l) => out(l) : undefined,
   });

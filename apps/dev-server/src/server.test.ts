@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { createDevServer, parseRange, type DevServer } from './server';
+import { createDevServer, parseRange, throttleOf, type DevServer } from './server';
 
 interface Reply {
   status: number;
@@ -269,6 +269,44 @@ describe('Range', () => {
     const stale = await get(port, '/models/m.gguf', { Range: 'bytes=0-0', 'If-Range': '"old"' });
     expect(stale.status).toBe(200);
     expect(stale.body.length).toBe(1000);
+  });
+});
+
+describe('throttle', () => {
+  it('throttleOf reads ?throttle=N (N >= 1024) and ignores anything else', () => {
+    expect(throttleOf('/m.gguf?throttle=4096')).toBe(4096);
+    expect(throttleOf('/m.gguf?a=1&throttle=2048#x')).toBe(2048);
+    expect(throttleOf('/m.gguf')).toBeUndefined();
+    expect(throttleOf('/m.gguf?throttle=10')).toBeUndefined();
+    expect(throttleOf('/m.gguf?throttle=-5000')).toBeUndefined();
+    expect(throttleOf('/m.gguf?throttle=1e9')).toBeUndefined();
+  });
+
+  it('with allowThrottle the body and ranges are unchanged but arrive no faster than the rate', async () => {
+    const big = pattern(6000);
+    writeFileSync(join(base, 'models', 'big.bin'), big);
+    const s = createDevServer({ mounts: [{ prefix: '/', dir: join(base, 'models') }], allowThrottle: true });
+    const p = (await s.listen(0)).port;
+    try {
+      const t0 = Date.now();
+      const r = await get(p, '/big.bin?throttle=20000');
+      const ms = Date.now() - t0;
+      expect(r.status).toBe(200);
+      expect(r.body.equals(big)).toBe(true);
+      // a lower bound only (6000 bytes at 20000 B/s is 300 ms; the pause after the last chunk aside)
+      expect(ms).toBeGreaterThanOrEqual(150);
+      const part = await get(p, '/big.bin?throttle=20000', { Range: 'bytes=1000-2999' });
+      expect(part.status).toBe(206);
+      expect(part.body.equals(big.subarray(1000, 3000))).toBe(true);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('without allowThrottle the query is ignored', async () => {
+    const r = await get(port, '/models/m.gguf?throttle=1024');
+    expect(r.status).toBe(200);
+    expect(r.body.equals(DATA)).toBe(true);
   });
 });
 

@@ -3,13 +3,26 @@
  * WebAssembly kernels and local models. It owns the mount table, the safe mapping of a request
  * path to a file (no `..`, no encoded separators, no symlink leaving a mount), the cross-origin
  * isolation headers (COOP/COEP/CORP, needed for SharedArrayBuffer and so for the threaded kernels),
- * content types and HTTP Range (single and multiple ranges, 206/416, HEAD).
+ * content types and HTTP Range (single and multiple ranges, 206/416, HEAD), and (opt-in, for tests
+ * of progress, cancel and resume) bodies slowed down by a `?throttle=<bytes per second>` query.
  */
 import { createReadStream, promises as fsp, type Stats } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+
+/** Passes chunks through, waiting chunk.length / rate seconds after each. */
+class Throttle extends Transform {
+  constructor(private readonly rate: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.push(chunk);
+    setTimeout(done, (chunk.length / this.rate) * 1000);
+  }
+}
 
 /** One URL prefix served from one folder. */
 export interface Mount {
@@ -36,6 +49,25 @@ export interface DevServerOptions {
   host?: string;
   /** Called with one line per request (method, path, status); none when omitted. */
   log?: (line: string) => void;
+  /**
+   * Honour a `?throttle=N` query on file requests: the body is sent at about N bytes per second
+   * (N ≥ 1024). Off by default; the e2e tests use it to cancel and resume downloads.
+   * @default false
+   */
+  allowThrottle?: boolean;
+}
+
+/** Lowest accepted `?throttle=` rate (bytes per second). */
+export const MIN_THROTTLE = 1024;
+
+/** The `throttle` query of a request target: bytes per second, or undefined (absent or invalid). */
+export function throttleOf(rawUrl: string): number | undefined {
+  const q = rawUrl.indexOf('?');
+  if (q < 0) return undefined;
+  const v = new URLSearchParams(rawUrl.slice(q + 1).split('#')[0]).get('throttle');
+  if (v === null || !/^\d{1,12}$/.test(v)) return undefined;
+  const n = Number(v);
+  return n >= MIN_THROTTLE ? n : undefined;
 }
 
 export interface DevServer {
@@ -258,6 +290,7 @@ export function createDevServer(opts: DevServerOptions): DevServer {
       rangeHeader = undefined; // the client's copy is stale: send the whole new file
     }
     const ranges = method === 'GET' || head ? parseRange(rangeHeader, size) : undefined;
+    const rate = opts.allowThrottle ? throttleOf(req.url ?? '/') : undefined;
 
     if (ranges === 'unsatisfiable') {
       sendText(res, 416, 'range not satisfiable', { 'Content-Range': `bytes */${size}`, 'Accept-Ranges': 'bytes' }, head);
@@ -266,7 +299,7 @@ export function createDevServer(opts: DevServerOptions): DevServer {
     if (ranges === undefined) {
       res.writeHead(200, { ...headers, 'Content-Type': type, 'Content-Length': String(size) });
       if (head) res.end();
-      else await pipeFile(file, 0, size - 1, res, true);
+      else await pipeFile(file, 0, size - 1, res, true, rate);
       return 200;
     }
     if (ranges.length === 1) {
@@ -278,7 +311,7 @@ export function createDevServer(opts: DevServerOptions): DevServer {
         'Content-Range': `bytes ${r.start}-${r.end}/${size}`,
       });
       if (head) res.end();
-      else await pipeFile(file, r.start, r.end, res, true);
+      else await pipeFile(file, r.start, r.end, res, true, rate);
       return 206;
     }
     // Several ranges: multipart/byteranges.
@@ -296,7 +329,7 @@ export function createDevServer(opts: DevServerOptions): DevServer {
     }
     for (const p of parts) {
       res.write(p.head);
-      await pipeFile(file, p.r.start, p.r.end, res, false);
+      await pipeFile(file, p.r.start, p.r.end, res, false, rate);
     }
     res.end(tail);
     return 206;
@@ -335,24 +368,31 @@ export function createDevServer(opts: DevServerOptions): DevServer {
   };
 }
 
-/** Streams bytes [start, end] of a file into the response; resolves when done (or the client left). */
-function pipeFile(file: string, start: number, end: number, res: ServerResponse, endResponse: boolean): Promise<void> {
+/**
+ * Streams bytes [start, end] of a file into the response; resolves when done (or the client left).
+ * With `rate` (bytes per second) the file is read in tenth-of-a-second chunks, each followed by a pause.
+ */
+function pipeFile(file: string, start: number, end: number, res: ServerResponse, endResponse: boolean, rate?: number): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     if (end < start) {
       if (endResponse) res.end();
       resolvePromise();
       return;
     }
-    const stream = createReadStream(file, { start, end });
+    const source = createReadStream(file, rate ? { start, end, highWaterMark: Math.max(256, Math.floor(rate / 10)) } : { start, end });
+    const stream = rate ? source.pipe(new Throttle(rate)) : source;
     const onClose = (): void => {
       stream.destroy();
+      source.destroy();
       resolvePromise();
     };
     res.on('close', onClose);
-    stream.on('error', (e) => {
+    const onError = (e: Error): void => {
       res.off('close', onClose);
       reject(e);
-    });
+    };
+    source.on('error', onError);
+    if (stream !== source) stream.on('error', onError);
     stream.on('end', () => {
       res.off('close', onClose);
       resolvePromise();
