@@ -3,7 +3,7 @@
 // whatever the file size. Writes to a temporary name and renames, so a reader never sees a half-written file.
 
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { buildGgufHeader } from './internal/gguf';
+import { buildGgufHeader } from '@bitnet-wasm/gguf';
 import { SynthError } from './errors';
 import { synthModelSpec, synthTensorChunks, type SynthModelSpec, type SynthOptions } from './synth';
 

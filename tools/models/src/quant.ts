@@ -36,6 +36,9 @@ function checkTrit(what: string, v: number, i: number): void {
   }
 }
 
+// Math functions bound once (jest runs tests in a vm context where global lookups in hot loops are slow).
+const { abs, max, fround, sign, round, floor } = Math;
+
 // ---------------------------------------------------------------------------------------------------------------
 // F16 / F32
 
@@ -141,16 +144,16 @@ export function encodeQ8_0Into(values: ArrayLike<number>, out: Uint8Array, offse
   checkLength('encodeQ8_0', out.length - offset, (n / QK8_0) * Q8_0_BLOCK_BYTES);
   for (let b = 0; b < n / QK8_0; b++) {
     let amax = 0;
-    for (let j = 0; j < QK8_0; j++) amax = Math.max(amax, Math.abs(values[b * QK8_0 + j]!));
-    const d = Math.fround(amax / 127);
-    const id = d !== 0 ? Math.fround(1 / d) : 0;
+    for (let j = 0; j < QK8_0; j++) amax = max(amax, abs(values[b * QK8_0 + j]!));
+    const d = fround(amax / 127);
+    const id = d !== 0 ? fround(1 / d) : 0;
     const o = offset + b * Q8_0_BLOCK_BYTES;
     const h = f32ToF16(d);
     out[o] = h & 0xff;
     out[o + 1] = h >>> 8;
     for (let j = 0; j < QK8_0; j++) {
-      const x = Math.fround(values[b * QK8_0 + j]! * id);
-      const q = Math.sign(x) * Math.round(Math.abs(x)); // C roundf: halves away from zero
+      const x = fround(values[b * QK8_0 + j]! * id);
+      const q = sign(x) * round(abs(x)); // C roundf: halves away from zero
       out[o + 2 + j] = q & 0xff;
     }
   }
@@ -333,7 +336,7 @@ export function tq1ByteLength(n: number): number {
 
 /** Pack base-3 digits (most significant first; value 0..242) into one byte: ceil(v · 256 / 243). */
 function packTrits(v: number): number {
-  return Math.floor((v * 256 + 242) / 243);
+  return floor((v * 256 + 242) / 243);
 }
 
 /** Encode ternary values (length % 256 == 0) as TQ1_0 blocks with block scale `d` into `out[offset..]`. */

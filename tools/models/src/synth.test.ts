@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gguf } from '@huggingface/gguf';
-import { GGML_TYPE } from './internal/gguf';
+import { GGML_TYPE, parseGguf } from '@bitnet-wasm/gguf';
 import { SynthError } from './errors';
 import { PRESETS } from './presets';
 import { decodeF32, decodeI2S, decodeTQ1_0, decodeTQ2_0, f16ToF32, f32ToF16 } from './quant';
@@ -216,7 +216,32 @@ describe('parsing the written file', () => {
   const spec = synthModelSpec(opts);
   const file = writeSynthModel(opts);
 
-  it.todo('@bitnet-wasm/gguf reads back every tensor, type, shape and byte range');
+  it('@bitnet-wasm/gguf reads back every tensor, type, shape and byte range', async () => {
+    const parsed = await parseGguf(file);
+    expect(parsed.tensors.map((t) => t.name)).toEqual(spec.tensors.map((t) => t.name));
+    expect(parsed.alignment).toBe(32);
+    expect(parsed.typeFamily).toBe('bitnet');
+    spec.tensors.forEach((t, i) => {
+      const info = parsed.tensors[i]!;
+      expect({ name: info.name, shape: info.shape, type: info.type }).toEqual({ name: t.name, shape: t.shape, type: t.type });
+      const start = parsed.tensorDataOffset + info.offset;
+      expect(start % 32).toBe(0);
+      const bytes = file.subarray(start, start + t.byteLength);
+      expect(Buffer.from(bytes).equals(Buffer.from(synthTensorData(spec, t)))).toBe(true);
+    });
+    expect(parsed.metadata['general.architecture']).toBe('bitnet-b1.58');
+    expect(parsed.metadata['tokenizer.ggml.merges']).toEqual(spec.vocab.merges);
+    expect(parsed.metadataTypes['bitnet-b1.58.rope.freq_base']).toEqual({ type: 6 });
+  });
+
+  it('@bitnet-wasm/gguf parses the demo model (LLaMA-3 vocabulary, ~8 MB header) with its default limits', async () => {
+    const demo = writeSynthModel(PRESETS.demo);
+    const parsed = await parseGguf(demo);
+    expect(parsed.tensors.length).toBe(2 + 4 * 11);
+    expect((parsed.metadata['tokenizer.ggml.tokens'] as string[]).length).toBe(128256);
+    expect(parsed.metadata['tokenizer.ggml.eot_token_id']).toBe(128009);
+    expect(parsed.fileSize ?? demo.length).toBe(demo.length);
+  });
 
   it('@huggingface/gguf agrees on metadata, shapes, types and offsets', async () => {
     const path = join(dir, 'tiny.gguf');

@@ -3,7 +3,7 @@
 // PRNG stream per tensor, so omitting or retyping one tensor never changes another). The same ternary matrix and
 // per-tensor scale β is produced whatever the weight type, so I2_S, TQ2_0 and TQ1_0 copies hold identical weights.
 
-import { GGML_TYPE, GgufValueType, writeGguf } from './internal/gguf';
+import { GGML_TYPE, GgufValueType, writeGguf, type GgufWriteKV } from '@bitnet-wasm/gguf';
 import { SynthError } from './errors';
 import { Rng } from './internal/prng';
 import {
@@ -33,12 +33,7 @@ export type SynthWeightType = 'i2_s' | 'tq2_0' | 'tq1_0' | 'f16' | 'f32';
 export type SynthEmbdType = 'f16' | 'q8_0' | 'f32';
 
 /** One GGUF key/value record as `writeGguf` takes it. */
-export interface SynthMetadataEntry {
-  key: string;
-  type: number;
-  value: unknown;
-  arrayType?: number;
-}
+export type SynthMetadataEntry = GgufWriteKV;
 
 /** Options of {@link synthModelSpec} / {@link writeSynthModel}. Every field has a default (a tiny model). */
 export interface SynthOptions {
