@@ -9,13 +9,17 @@ import { synthModelSpec, synthTensorChunks, type SynthModelSpec, type SynthOptio
 
 /** Progress report of {@link writeSynthModelFile}. */
 export interface SynthProgress {
+  /** File bytes written so far. */
   bytesWritten: number;
+  /** Final file size. */
   totalBytes: number;
   /** Tensor being written. */
   tensor: string;
   /** True on the report after the tensor's last chunk. */
   tensorDone: boolean;
+  /** Index of `tensor` in file order. */
   tensorIndex: number;
+  /** Number of tensors in the file. */
   tensorCount: number;
 }
 
@@ -27,6 +31,7 @@ export interface WriteSynthFileOptions {
 
 /** Result of {@link writeSynthModelFile}. */
 export interface WriteSynthFileResult {
+  /** The model description that was written. */
   spec: SynthModelSpec;
   /** File size in bytes. */
   bytes: number;

@@ -82,11 +82,13 @@ export type SynthTensorKind = 'ternary' | 'norm' | 'embedding';
 
 /** One tensor of a synthetic model. */
 export interface SynthTensorSpec {
+  /** GGUF tensor name, e.g. `blk.0.attn_q.weight`. */
   name: string;
   /** ne0 first. */
   shape: number[];
   /** ggml type id. */
   type: number;
+  /** How its values are generated: ternary β·T, norm gains, or embedding rows. */
   kind: SynthTensorKind;
   /** Bytes of data in the file (before alignment padding). */
   byteLength: number;
@@ -94,11 +96,17 @@ export interface SynthTensorSpec {
 
 /** Full description of a synthetic model: resolved options, metadata, tensors. */
 export interface SynthModelSpec {
+  /** Options with every default filled in (the vocabulary is resolved into `vocab`). */
   options: Required<Omit<SynthOptions, 'vocab'>>;
+  /** The resolved vocabulary written into the tokenizer keys. */
   vocab: Vocabulary;
+  /** nEmbd / nHead (also `{arch}.rope.dimension_count`). */
   headDim: number;
+  /** Data alignment (`general.alignment`). */
   alignment: number;
+  /** Metadata records in file order (after extraMetadata / dropMetadata). */
   metadata: SynthMetadataEntry[];
+  /** Tensors in file order (after omitTensors / overrides). */
   tensors: SynthTensorSpec[];
   /** Σ byteLength over tensors (no padding). */
   tensorBytes: number;
