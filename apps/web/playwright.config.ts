@@ -1,7 +1,8 @@
 // Playwright set-up of the demo page: Debian's Chromium (never a downloaded browser), two dev
 // servers — one cross-origin isolated (threads), one with --no-isolation (single-thread fallback) —
 // as two projects, a JSON report in .reports/e2e/web.json (read by `npm test`) and artifacts
-// (screenshots) in apps/web/test-results.
+// (screenshots) in apps/web/test-results. The servers honour ?throttle= (slow downloads for the
+// cancel and resume tests) and serve the fixtures folder at /e2e/.
 import { defineConfig } from '@playwright/test';
 import { resolve } from 'node:path';
 import { FIXTURE_DIR, writeFixtures } from './e2e/fixtures';
@@ -15,7 +16,7 @@ writeFixtures();
 const wasm = process.env.BITNET_WASM_DIR ? ` --wasm ${resolve(process.env.BITNET_WASM_DIR)}` : '';
 
 const server = (port: number, extra: string) => ({
-  command: `node apps/dev-server/bin/dev-server.cjs --port ${port} --mount /e2e/=${FIXTURE_DIR}${wasm}${extra}`,
+  command: `node apps/dev-server/bin/dev-server.cjs --port ${port} --allow-throttle --mount /e2e/=${FIXTURE_DIR}${wasm}${extra}`,
   cwd: ROOT,
   url: `http://127.0.0.1:${port}/`,
   reuseExistingServer: false,

@@ -1,15 +1,27 @@
-// Files the e2e tests serve from /e2e/ (a folder in the OS temp dir, mounted with --mount): a small
-// GGUF with a known header and a deterministic payload. Written at config load, idempotently.
+// Files and references of the e2e tests. Fixture files are served from /e2e/ (a folder in the OS
+// temp dir, mounted with --mount): a small GGUF with a known header that is not a runnable model, and
+// a sparse GGUF whose header declares a model far too large for wasm32. Written at config load,
+// idempotently. The reference token ids come from the Node CLI (`bitnet generate --json`), or from
+// the Node runtime directly while the CLI has no `generate` command.
+import { buildSync } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
+export const ROOT = resolve(__dirname, '..', '..', '..');
 export const FIXTURE_DIR = join(tmpdir(), 'bitnet-wasm-e2e-fixtures');
 export const TINY_GGUF = 'tiny.gguf';
-export const BLOB_GGUF = 'blob.gguf';
+export const HUGE_GGUF = 'huge-sparse-v1.gguf';
 export const FIXTURE_ARCH = 'bitnet-b1.58';
 export const FIXTURE_NAME = 'e2e fixture';
+/** The demo model (Nx target tools-models:demo), served by the dev server at /models/demo.gguf. */
+export const DEMO_PATH = join(ROOT, 'models', 'demo.gguf');
+export const DEMO_URL = '/models/demo.gguf';
+
+/** Shapes of the too-large model: ~55 B ternary parameters (I2_S ≈ 14 GB), bytes vocabulary. */
+export const HUGE_SHAPE = { arch: 'bitnet-b1.58', nEmbd: 8192, nLayer: 64, nHead: 64, nHeadKv: 8, nFf: 28672, nCtx: 4096, vocab: 'bytes', weightType: 'i2_s', embdType: 'f16' } as const;
 
 /** A GGUF v3 header (2 metadata entries, 2 tensors: I2_S [256,4] and F32 [16]) followed by `payload` bytes. */
 export function fixtureGguf(payload: number, seed: number): Buffer {
@@ -50,14 +62,15 @@ export function fixtureGguf(payload: number, seed: number): Buffer {
   u64(16);
   u32(0);
   u64(320);
+  const head = Buffer.concat(parts);
+  const pad = Buffer.alloc((32 - (head.length % 32)) % 32); // data section aligned to 32
   const body = Buffer.alloc(payload);
   let x = seed >>> 0;
   for (let i = 0; i < payload; i++) {
     x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
     body[i] = x >>> 24;
   }
-  parts.push(body);
-  return Buffer.concat(parts);
+  return Buffer.concat([head, pad, body]);
 }
 
 function writeOnce(name: string, data: Buffer): void {
@@ -68,12 +81,57 @@ function writeOnce(name: string, data: Buffer): void {
   renameSync(tmp, file);
 }
 
+/** Bundles ./node/<name>.ts for Node (workspace packages from their sources) under node_modules/.cache and loads it. */
+function bundled<T>(name: string): T {
+  const dir = join(ROOT, 'node_modules', '.cache', 'bitnet-web-e2e');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, `${name}.${process.pid}.cjs`);
+  buildSync({
+    entryPoints: [join(__dirname, 'node', `${name}.ts`)],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    conditions: ['@bitnet-wasm/source'],
+    external: ['llama3-tokenizer-js'],
+    logLevel: 'warning',
+  });
+  return require(out) as T;
+}
+
 export function writeFixtures(): void {
   mkdirSync(FIXTURE_DIR, { recursive: true });
   writeOnce(TINY_GGUF, fixtureGguf(4096, 1));
-  writeOnce(BLOB_GGUF, fixtureGguf(3 * 1024 * 1024 + 123, 2));
+  const huge = join(FIXTURE_DIR, HUGE_GGUF);
+  if (!existsSync(huge)) bundled<typeof import('./node/sparse')>('sparse').writeSparseModel(huge, { ...HUGE_SHAPE, seed: 1 });
 }
 
-export function sha256Of(name: string): string {
-  return createHash('sha256').update(readFileSync(join(FIXTURE_DIR, name))).digest('hex');
+export function sha256Of(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+export function fileSize(path: string): number {
+  return statSync(path).size;
+}
+
+/** Greedy token ids for `prompt` from the Node side: the CLI when it has `generate`, else the runtime. */
+export async function referenceIds(model: string, prompt: string, n: number): Promise<{ ids: number[]; via: string }> {
+  const cli = join(ROOT, 'apps', 'cli', 'bin', 'bitnet.cjs');
+  if (existsSync(cli)) {
+    try {
+      const out = execFileSync(
+        process.execPath,
+        [cli, 'generate', '--model', model, '--prompt', prompt, '-n', String(n), '--temp', '0', '--repeat-penalty', '1', '--json', '--threads', '1'],
+        { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 },
+      );
+      const line = out.trim().split('\n').pop() ?? '';
+      const r = JSON.parse(line) as { ids?: unknown };
+      if (Array.isArray(r.ids)) return { ids: r.ids as number[], via: 'cli' };
+    } catch {
+      // no `generate` command yet (or it failed): fall back to the runtime in this process
+    }
+  }
+  const r = await bundled<typeof import('./node/reference')>('reference').referenceGenerate(model, prompt, n);
+  return { ids: r.ids, via: 'runtime' };
 }

@@ -28,7 +28,9 @@ export interface SamplingSettings {
   repeatPenalty: number;
   /** @default 256 */
   maxTokens: number;
-  /** Empty = random. */
+  /** Tokens the repetition penalty looks at. @default 64 */
+  repeatLastN?: number;
+  /** Empty = the runtime's default seed. */
   seed?: number;
 }
 
@@ -46,12 +48,24 @@ export interface ChatTurn {
   content: string;
 }
 
+/**
+ * What to generate from: a conversation (formatted with the model's chat template; the runtime reuses
+ * the KV cache of the common prefix), or a raw text prompt with no template (BOS added as the model
+ * says), which is what the CLI's `generate --prompt` does.
+ */
+export type GenerateInput = { kind: 'chat'; messages: ChatTurn[] } | { kind: 'raw'; prompt: string };
+
 /** Requests, by `type`. */
 export type RequestBody =
   | { type: 'capabilities' }
+  /** Header and memory plan only (HTTP Range for URLs): nothing is downloaded. */
   | { type: 'inspect-header'; source: ModelSource }
+  /**
+   * Inspects the header first (event 'header'), refuses a model that does not fit (code
+   * 'does_not_fit') before any weight byte moves, then downloads into the cache and loads it.
+   */
   | { type: 'load'; source: ModelSource }
-  | { type: 'generate'; messages: ChatTurn[]; sampling: SamplingSettings }
+  | { type: 'generate'; input: GenerateInput; sampling: SamplingSettings }
   /** Aborts the running request with id `target` (a load or a generate). */
   | { type: 'abort'; target: number }
   /** Forgets the conversation state (KV cache) of the loaded model. */
@@ -83,6 +97,23 @@ export interface Capabilities {
   kernels: { ok: true; features: number; featureNames: string[]; loadMs: number } | { ok: false; code: string; message: string };
   /** OPFS (navigator.storage.getDirectory) usable for the model cache. */
   opfs: boolean;
+  /** Most WebAssembly memory a model may use (the wasm32 limit). */
+  memoryLimitBytes: number;
+  /** `navigator.deviceMemory` in GiB, when the browser tells (a coarse hint). */
+  deviceMemoryGiB?: number;
+}
+
+/** The runtime's memory plan, as shown to the user. */
+export interface PlanSummary {
+  fits: boolean;
+  /** Why it does not fit (only when `fits` is false). */
+  reason?: string;
+  totalBytes: number;
+  weightBytes: number;
+  kvBytes: number;
+  limitBytes: number;
+  /** Context length the plan was made for. */
+  nCtx: number;
 }
 
 /** What the header of a GGUF says (filled from the file's first bytes). */
@@ -100,7 +131,9 @@ export interface HeaderSummary {
   /** Tensor count per GGML type name, when the tensor table was read. */
   tensorTypes?: Record<string, number>;
   fileBytes: number;
-  /** Whether the model fits this browser's limits, and why not. */
+  /** The memory plan, when the engine could make one (a runnable model). */
+  plan?: PlanSummary;
+  /** Whether the model can load here, and why not (plan verdict, or why the engine can not run it). */
   fit?: { ok: boolean; reason: string };
 }
 
@@ -127,17 +160,28 @@ export interface LoadResult {
   fromCache: boolean;
   sha256?: string;
   header: HeaderSummary;
-  /** False while the inference engine is not wired in; then `engineNote` says why. */
-  engineReady: boolean;
-  engineNote?: string;
+  /** Context length, threads and kernels flavour the model runs with. */
+  nCtx: number;
+  threads: number;
+  flavor: 'st' | 'mt';
+  /** Milliseconds spent in BitNet.load (weights into WebAssembly memory). */
+  loadMs: number;
 }
+
+/** Why a generation ended: the runtime's reasons, or 'aborted' (stop button; the partial reply is kept). */
+export type StopReason = 'eog' | 'max_tokens' | 'stop_string' | 'context_full' | 'aborted';
 
 export interface GenerateResult {
   text: string;
-  tokens: number;
-  stopReason: 'eos' | 'stop' | 'length' | 'abort';
+  /** Generated token ids. */
+  tokens: number[];
+  /** Prompt token ids (the whole formatted conversation for chat). */
+  promptTokens: number[];
+  stopReason: StopReason;
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
+  /** Tokens in the KV cache after this generation. */
+  contextUsed: number;
 }
 
 /** The result type of each request type. */
@@ -155,6 +199,11 @@ export interface ResultMap {
 
 /** Events sent before the response. */
 export type WorkerEvent =
+  /** The header was read and the plan made (before any weight byte moves). */
+  | { type: 'header'; header: HeaderSummary; fromCache: boolean }
+  /** The previously loaded model was freed to make room for the one being loaded. */
+  | { type: 'unloaded' }
+  /** download: bytes into the cache; hash: sha-256 of the cached file; load: weights into WebAssembly memory. */
   | { type: 'progress'; phase: 'download' | 'hash' | 'read' | 'load'; loaded: number; total: number | null; resumedFrom?: number }
   | { type: 'token'; text: string; tokenId: number }
   | { type: 'done'; result: GenerateResult }
@@ -170,6 +219,7 @@ export type WorkerErrorCode =
   | 'http_error'
   | 'cache_error'
   | 'bad_model'
+  | 'does_not_fit'
   | 'internal';
 
 export interface WorkerError {

@@ -73,8 +73,9 @@ describe('WorkerProxy', () => {
   it('streams tokens of a generation and then its result', async () => {
     const port = new FakePort();
     const proxy = new WorkerProxy(port);
-    const g = proxy.generate([{ role: 'user', content: 'hi' }], { ...DEFAULT_SAMPLING });
+    const g = proxy.generate({ kind: 'chat', messages: [{ role: 'user', content: 'hi' }] }, { ...DEFAULT_SAMPLING });
     expect(port.sent[0]!.id).toBe(g.id);
+    expect(port.sent[0]!.body).toMatchObject({ type: 'generate', input: { kind: 'chat', messages: [{ role: 'user', content: 'hi' }] } });
     const got: string[] = [];
     const consumed = (async () => {
       for await (const t of g) got.push(t.text);
@@ -82,11 +83,27 @@ describe('WorkerProxy', () => {
     port.reply({ kind: 'event', id: g.id, event: { type: 'token', text: 'a', tokenId: 1 } });
     await tick();
     port.reply({ kind: 'event', id: g.id, event: { type: 'token', text: 'b', tokenId: 2 } });
-    const result = { text: 'ab', tokens: 2, stopReason: 'eos', prefillTokensPerSecond: 1, decodeTokensPerSecond: 2 };
+    const result = { text: 'ab', tokens: [1, 2], promptTokens: [7], stopReason: 'eog', prefillTokensPerSecond: 1, decodeTokensPerSecond: 2, contextUsed: 3 };
     port.reply({ kind: 'response', id: g.id, ok: true, result });
     await consumed;
     expect(got).toEqual(['a', 'b']);
     await expect(g.result).resolves.toEqual(result);
+  });
+
+  it('stop during a generation sends an abort for it and the result carries the partial reply', async () => {
+    const port = new FakePort();
+    const proxy = new WorkerProxy(port);
+    const g = proxy.generate({ kind: 'raw', prompt: 'x' }, { ...DEFAULT_SAMPLING });
+    port.reply({ kind: 'event', id: g.id, event: { type: 'token', text: 'a', tokenId: 1 } });
+    g.abort();
+    const abort = port.sent[1]!;
+    expect(abort.body).toEqual({ type: 'abort', target: g.id });
+    const partial = { text: 'a', tokens: [1], promptTokens: [], stopReason: 'aborted', prefillTokensPerSecond: 0, decodeTokensPerSecond: 0, contextUsed: 2 };
+    port.reply({ kind: 'response', id: g.id, ok: true, result: partial });
+    const got: string[] = [];
+    for await (const t of g) got.push(t.text);
+    expect(got).toEqual(['a']);
+    await expect(g.result).resolves.toEqual(partial);
   });
 
   it('terminate() rejects what is pending and stops the worker', async () => {

@@ -5,7 +5,7 @@
  */
 import {
   isResponseMessage,
-  type ChatTurn,
+  type GenerateInput,
   type GenerateResult,
   type ModelSource,
   type RequestBody,
@@ -51,7 +51,7 @@ interface Pending {
 export interface GenerationStream extends AsyncIterable<Extract<WorkerEvent, { type: 'token' }>> {
   readonly id: number;
   readonly result: Promise<GenerateResult>;
-  /** Asks the worker to stop; `result` then resolves with stopReason 'abort' or rejects with 'aborted'. */
+  /** Asks the worker to stop; `result` then resolves with stopReason 'aborted' and the partial reply. */
   abort(): void;
 }
 
@@ -118,8 +118,8 @@ export class WorkerProxy {
     return this.request({ type: 'cache-delete', key });
   }
 
-  /** Starts a generation and streams its tokens. */
-  generate(messages: ChatTurn[], sampling: SamplingSettings, signal?: AbortSignal): GenerationStream {
+  /** Starts a generation (chat or raw prompt) and streams its tokens. */
+  generate(input: GenerateInput, sampling: SamplingSettings, signal?: AbortSignal): GenerationStream {
     const queue: Extract<WorkerEvent, { type: 'token' }>[] = [];
     let wake: (() => void) | undefined;
     let finished = false;
@@ -127,7 +127,7 @@ export class WorkerProxy {
     signal?.addEventListener('abort', () => controller.abort(), { once: true });
     const id = this.nextId; // the id request() is about to take
     const result = this.request(
-      { type: 'generate', messages, sampling },
+      { type: 'generate', input, sampling },
       {
         signal: controller.signal,
         onEvent: (e) => {
