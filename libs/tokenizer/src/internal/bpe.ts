@@ -1,0 +1,178 @@
+/**
+ * Byte-level BPE (`tokenizer.ggml.model = gpt2`), llama.cpp's algorithm: each pre-token's UTF-8 bytes become
+ * symbols (one per byte, i.e. per byte-mapped character); the adjacent pair with the lowest merge rank is merged
+ * first (ties: leftmost), via a heap with stale-entry skipping; finished symbols map to ids. With `ignoreMerges`
+ * (LLaMA-3) a pre-token that is itself a vocabulary entry is emitted directly. Strings are interned to integers so
+ * that the merge loop never concatenates strings; results are cached per pre-token.
+ */
+import { BYTE_TO_CHAR } from './byte-map';
+import { MergeHeap } from './heap';
+
+/** Longest pre-token (UTF-16 units) whose result is cached; longer ones are rare and would bloat the cache. */
+const MAX_CACHED_WORD = 128;
+/** Cached pre-tokens before the cache is dropped and refilled (bounded memory for long-running sessions). */
+const MAX_CACHE_ENTRIES = 1 << 17;
+
+export interface BpeTables {
+  tokens: readonly string[];
+  tokenToId: ReadonlyMap<string, number>;
+  merges: readonly string[];
+  ignoreMerges: boolean;
+}
+
+export class BpeEncoder {
+  private readonly nVocab: number;
+  private readonly tokenToId: ReadonlyMap<string, number>;
+  private readonly ignoreMerges: boolean;
+  /** interned id of (left * stride + right) → merge rank */
+  private readonly rankOf = new Map<number, number>();
+  /** merge rank → interned id of the merged string */
+  private readonly mergeResult: Int32Array;
+  private readonly stride: number;
+  /** byte → interned id of its one-character symbol, or -1 when no token or merge uses it */
+  private readonly byteSym = new Int32Array(256);
+  /** byte → vocabulary id of the one-character token for the byte fallback of printable ASCII, or -1 */
+  private readonly asciiFallback = new Int32Array(256).fill(-1);
+  private readonly cache = new Map<string, number | Int32Array>();
+
+  private readonly heap = new MergeHeap();
+  private sym = new Int32Array(64);
+  private start = new Int32Array(64);
+  private end = new Int32Array(64);
+  private prev = new Int32Array(64);
+  private next = new Int32Array(64);
+  private bytes = new Uint8Array(256);
+  private readonly utf8 = new TextEncoder();
+
+  constructor(t: BpeTables) {
+    this.nVocab = t.tokens.length;
+    this.tokenToId = t.tokenToId;
+    this.ignoreMerges = t.ignoreMerges;
+    // Intern every string a merge mentions; vocabulary strings keep their token id.
+    const extra = new Map<string, number>();
+    const intern = (s: string): number => {
+      const id = this.tokenToId.get(s);
+      if (id !== undefined) return id;
+      let e = extra.get(s);
+      if (e === undefined) {
+        e = this.nVocab + extra.size;
+        extra.set(s, e);
+      }
+      return e;
+    };
+    const nm = t.merges.length;
+    const lefts = new Int32Array(nm);
+    const rights = new Int32Array(nm);
+    this.mergeResult = new Int32Array(nm);
+    for (let r = 0; r < nm; r++) {
+      const m = t.merges[r]!;
+      const sp = m.indexOf(' ', 1);
+      const a = m.slice(0, sp);
+      const b = m.slice(sp + 1);
+      lefts[r] = intern(a);
+      rights[r] = intern(b);
+      this.mergeResult[r] = intern(a + b);
+    }
+    for (let b = 0; b < 256; b++) {
+      const ch = BYTE_TO_CHAR[b]!;
+      this.byteSym[b] = this.tokenToId.get(ch) ?? extra.get(ch) ?? -1;
+      if (b >= 0x21 && b <= 0x7e) this.asciiFallback[b] = this.tokenToId.get(String.fromCharCode(b)) ?? -1;
+    }
+    this.stride = this.nVocab + extra.size;
+    for (let r = 0; r < nm; r++) {
+      const key = lefts[r]! * this.stride + rights[r]!;
+      if (!this.rankOf.has(key)) this.rankOf.set(key, r); // the first occurrence of a pair wins, as in llama.cpp
+    }
+  }
+
+  /** Appends the ids of one pre-token to `out`. */
+  encodeWord(word: string, out: number[]): void {
+    const hit = this.cache.get(word);
+    if (hit !== undefined) {
+      if (typeof hit === 'number') out.push(hit);
+      else for (let i = 0; i < hit.length; i++) out.push(hit[i]!);
+      return;
+    }
+    const first = out.length;
+    this.bpe(word, out);
+    if (word.length <= MAX_CACHED_WORD) {
+      if (this.cache.size >= MAX_CACHE_ENTRIES) this.cache.clear();
+      this.cache.set(word, out.length - first === 1 ? out[first]! : Int32Array.from(out.slice(first)));
+    }
+  }
+
+  private bpe(word: string, out: number[]): void {
+    // UTF-8 bytes of the word
+    if (this.bytes.length < word.length * 3) this.bytes = new Uint8Array(word.length * 3 + 16);
+    const n = this.utf8.encodeInto(word, this.bytes).written;
+    const bytes = this.bytes;
+
+    if (this.ignoreMerges) {
+      let mapped = '';
+      for (let i = 0; i < n; i++) mapped += BYTE_TO_CHAR[bytes[i]!]!;
+      const id = this.tokenToId.get(mapped);
+      if (id !== undefined) {
+        out.push(id);
+        return;
+      }
+    }
+
+    if (this.sym.length < n) this.growSymbols(n);
+    const { sym, start, end, prev, next } = this;
+    for (let i = 0; i < n; i++) {
+      sym[i] = this.byteSym[bytes[i]!]!;
+      start[i] = i;
+      end[i] = i + 1;
+      prev[i] = i - 1;
+      next[i] = i + 1 < n ? i + 1 : -1;
+    }
+    const heap = this.heap;
+    heap.clear();
+    for (let i = 1; i < n; i++) this.tryPair(i - 1, i);
+    while (heap.size > 0) {
+      heap.pop();
+      const l = heap.topLeft;
+      const r = heap.topRight;
+      // stale: one side already merged into something else (its symbol changed or it died)
+      if (end[l] === start[l] || end[r] === start[r] || sym[l] !== heap.topAux || sym[r] !== heap.topAux2) continue;
+      sym[l] = this.mergeResult[heap.topKey]!;
+      end[l] = end[r]!;
+      end[r] = start[r]!; // dead
+      const nr = next[r]!;
+      next[l] = nr;
+      if (nr >= 0) prev[nr] = l;
+      if (prev[l]! >= 0) this.tryPair(prev[l]!, l);
+      if (nr >= 0) this.tryPair(l, nr);
+    }
+    for (let i = 0; i !== -1 && n > 0; i = next[i]!) {
+      const id = sym[i]!;
+      if (id >= 0 && id < this.nVocab) {
+        out.push(id);
+        continue;
+      }
+      // Not a token: llama.cpp looks up each byte of the symbol's text as a one-byte token, which can only
+      // succeed for printable ASCII (the other bytes' stand-ins are two UTF-8 bytes long).
+      for (let j = start[i]!; j < end[i]!; j++) {
+        const f = this.asciiFallback[bytes[j]!]!;
+        if (f >= 0) out.push(f);
+      }
+    }
+  }
+
+  private tryPair(l: number, r: number): void {
+    const a = this.sym[l]!;
+    const b = this.sym[r]!;
+    if (a < 0 || b < 0) return;
+    const rank = this.rankOf.get(a * this.stride + b);
+    if (rank !== undefined) this.heap.push(rank, l, r, a, b);
+  }
+
+  private growSymbols(n: number): void {
+    const cap = Math.max(n, this.sym.length * 2);
+    this.sym = new Int32Array(cap);
+    this.start = new Int32Array(cap);
+    this.end = new Int32Array(cap);
+    this.prev = new Int32Array(cap);
+    this.next = new Int32Array(cap);
+  }
+}
