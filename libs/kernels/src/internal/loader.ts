@@ -61,6 +61,11 @@ export interface Kernels {
   check(status: number, what: string): void;
   /** The current WebAssembly memory size in bytes. */
   memoryBytes(): number;
+  /**
+   * Stops the kernel thread pool and terminates the emscripten pthread workers (they keep a Node
+   * process alive). The instance must not be used afterwards.
+   */
+  dispose(): void;
 }
 
 export function wasmFileNames(flavor: KernelsFlavor): { glue: string; wasm: string; worker?: string } {
@@ -116,5 +121,9 @@ export async function createKernels(factory: EmscriptenFactory, opts: CreateKern
     free: (ptr: number) => mod._free(ptr),
     check: checkStatus,
     memoryBytes: () => mod.HEAPU8.buffer.byteLength,
+    dispose(): void {
+      fn.bn_threads_init?.(1);
+      (mod as unknown as { PThread?: { terminateAllThreads?: () => void } }).PThread?.terminateAllThreads?.();
+    },
   };
 }

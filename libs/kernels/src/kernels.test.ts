@@ -1,0 +1,200 @@
+/**
+ * The compute layer through the built WebAssembly (both flavours): the SIMD128 kernels against the
+ * scalar references (bn_selftest, seeded random data, named budgets in native/src/selftest.c),
+ * identical results for 1..4 threads, and the I2_S / TQ2_0 decoders on the oracle models' tensors.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseGguf, readTensorData, toByteSource, type GgufFile } from '@bitnet-wasm/gguf';
+import { loadNodeKernels, type Kernels } from './node';
+
+const FIX = process.env.BITNET_FIXTURES ?? join(__dirname, '../../../../shared/fixtures');
+const BN_TYPE = { F16: 1, TQ1_0: 34, TQ2_0: 35, I2_S: 36 } as const;
+const WEIGHT_STRUCT = 32; // sizeof(bn_weight) = 20 on wasm32, rounded up
+
+function seeded(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+/** Copies bytes into a fresh heap allocation. */
+function put(k: Kernels, bytes: Uint8Array): number {
+  const p = k.malloc(bytes.length);
+  k.heapU8().set(bytes, p);
+  return p;
+}
+function putF32(k: Kernels, v: Float32Array): number {
+  return put(k, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+}
+function readF32(k: Kernels, p: number, n: number): Float32Array {
+  return new Float32Array(k.heapU8().slice(p, p + 4 * n).buffer);
+}
+
+/** y (n_tokens, rows) for a packed weight at `w` (bn_weight*), through bn_act_quantize + bn_matmul. */
+function matmul(k: Kernels, w: number, type: number, rows: number, cols: number, x: Float32Array, nTokens: number): Float32Array {
+  const act = k.malloc(k.fn.bn_act_bytes!(type, nTokens, cols));
+  const px = putF32(k, x);
+  const py = k.malloc(4 * rows * nTokens);
+  k.check(k.fn.bn_act_quantize!(act, type, px, nTokens, cols), 'bn_act_quantize');
+  k.check(k.fn.bn_matmul!(py, w, act, nTokens), 'bn_matmul');
+  const y = readF32(k, py, rows * nTokens);
+  k.free(act);
+  k.free(px);
+  k.free(py);
+  return y;
+}
+
+describe.each(['st', 'mt'] as const)('kernels (%s flavour)', (flavor) => {
+  let k: Kernels;
+  beforeAll(async () => {
+    k = await loadNodeKernels({ flavor, threads: flavor === 'mt' ? 4 : 1 });
+  });
+  afterAll(() => k.dispose());
+
+  it('SIMD128 and portable kernels match the scalar references (bn_selftest)', () => {
+    for (const seed of [1, 2, 3]) expect(k.fn.bn_selftest!(seed, 0)).toBe(0);
+  });
+
+  it('thread counts: 1 only in st; 1..4 give identical results in mt', () => {
+    if (flavor === 'st') {
+      expect(k.fn.bn_threads_init!(1)).toBe(0);
+      expect(k.fn.bn_threads_init!(2)).toBe(5); // BN_ERR_THREADS
+      return;
+    }
+    const rows = 300;
+    const cols = 1024;
+    const rnd = seeded(7);
+    const t = new Int8Array(rows * cols).map(() => Math.floor(rnd() * 3) - 1);
+    const gguf = k.malloc(rows * cols / 4 + 32);
+    const pt = put(k, new Uint8Array(t.buffer));
+    k.fn.bn_test_encode_i2s!(gguf, pt, rows, cols, 0.75);
+    const w = k.malloc(WEIGHT_STRUCT);
+    const packed = k.malloc(k.fn.bn_weight_packed_bytes!(BN_TYPE.I2_S, rows, cols));
+    k.check(k.fn.bn_weight_pack_i2s!(w, packed, gguf, rows, cols), 'pack');
+    const x = new Float32Array(3 * cols).map(() => rnd() * 2 - 1);
+    const f16 = k.malloc(rows * cols * 2);
+    const h = new Uint16Array(rows * cols).map(() => (Math.floor(rnd() * 0x7800) | (rnd() < 0.5 ? 0x8000 : 0)) & 0xbbff);
+    k.heapU8().set(new Uint8Array(h.buffer), f16);
+    const wf = k.malloc(WEIGHT_STRUCT);
+    k.heapI32().set([BN_TYPE.F16, rows, cols], wf >> 2);
+    k.heapF32()[(wf >> 2) + 3] = 1;
+    k.heapU8().set(new Uint8Array(new Uint32Array([f16]).buffer), wf + 16);
+    const results: Float32Array[][] = [];
+    for (let n = 1; n <= 4; n++) {
+      expect(k.fn.bn_threads_init!(n)).toBe(0);
+      expect(k.fn.bn_threads_count!()).toBe(n);
+      results.push([matmul(k, w, BN_TYPE.I2_S, rows, cols, x, 1), matmul(k, w, BN_TYPE.I2_S, rows, cols, x, 3), matmul(k, wf, BN_TYPE.F16, rows, cols, x, 2)]);
+      expect(k.fn.bn_selftest!(n, 0)).toBe(0);
+    }
+    for (let n = 1; n < 4; n++) for (let i = 0; i < 3; i++) expect(Buffer.from(results[n]![i]!.buffer).equals(Buffer.from(results[0]![i]!.buffer))).toBe(true);
+    expect(k.fn.bn_threads_init!(1)).toBe(0);
+    for (const p of [gguf, pt, w, packed, f16, wf]) k.free(p);
+  });
+
+  describe('oracle models', () => {
+    let file: GgufFile;
+    let bytes: Uint8Array;
+    beforeAll(async () => {
+      bytes = readFileSync(join(FIX, 'oracle/tiny-bitnet-b158-i2_s.gguf'));
+      file = await parseGguf(bytes);
+    });
+
+    it('I2_S: packing recovers every per-tensor scale of tiny.oracle.json and decodes like the spec', async () => {
+      const oracle = JSON.parse(readFileSync(join(FIX, 'oracle/tiny.oracle.json'), 'utf8')) as { ternary_weight_scales: Record<string, number> };
+      const i2s = file.tensors.filter((t) => t.type === BN_TYPE.I2_S);
+      expect(i2s.length).toBe(Object.keys(oracle.ternary_weight_scales).length);
+      for (const t of i2s) {
+        const [cols, rows] = t.shape as [number, number];
+        const data = await readTensorData(toByteSource(bytes), file, t);
+        expect(data.length).toBe(rows * cols / 4 + 32);
+        const src = put(k, data);
+        const w = k.malloc(WEIGHT_STRUCT);
+        const packed = k.malloc(k.fn.bn_weight_packed_bytes!(BN_TYPE.I2_S, rows, cols));
+        k.check(k.fn.bn_weight_pack_i2s!(w, packed, src, rows, cols), `pack ${t.name}`);
+        const scale = k.heapF32()[(w >> 2) + 3]!;
+        expect(scale).toBe(oracle.ternary_weight_scales[t.name.replace(/\.weight$/, '')]);
+        // one-hot activations read back columns of scale*T; compare with a decode written from the spec
+        const nCols = 5;
+        const x = new Float32Array(nCols * cols);
+        const picks = [0, 31, 32, 127, cols - 1];
+        picks.forEach((c, i) => (x[i * cols + c] = 1));
+        const y = matmul(k, w, BN_TYPE.I2_S, rows, cols, x, nCols);
+        const counts = [0, 0, 0];
+        for (let i = 0; i < nCols; i++) {
+          for (let r = 0; r < rows; r++) {
+            const e = r * cols + picks[i]!;
+            const j = e % 128;
+            const code = (data[Math.floor(e / 128) * 32 + (j % 32)]! >> (6 - 2 * Math.floor(j / 32))) & 3;
+            counts[code]!++;
+            expect(y[i * rows + r]).toBe(Math.fround(Math.fround(((code - 1) * 127) / 127) * scale));
+          }
+        }
+        // uniform random ternary weights: each value about a third of the time
+        for (const c of counts) expect(c / (nCols * rows)).toBeGreaterThan(0.2);
+        for (const p of [src, w, packed]) k.free(p);
+      }
+    });
+
+    it('TQ2_0 (oracle-tq2 model) and the same ternary values re-encoded as TQ1_0 give identical results', async () => {
+      const tbytes = readFileSync(join(FIX, 'oracle-tq2/tinyt-bitnet-b158-tq2_0.gguf'));
+      const tf = await parseGguf(tbytes);
+      const tensors = tf.tensors.filter((t) => t.type === BN_TYPE.TQ2_0);
+      expect(tensors.length).toBeGreaterThan(0);
+      const rnd = seeded(3);
+      for (const t of tensors.slice(0, 7)) {
+        const [cols, rows] = t.shape as [number, number];
+        const data = await readTensorData(toByteSource(tbytes), tf, t);
+        const nb = (rows * cols) / 256;
+        expect(data.length).toBe(nb * 66);
+        // decode from the spec: chunk c of 128, byte 32c+m, slot n -> value index 128c + 32n + m; low bits first
+        const tern = new Int8Array(rows * cols);
+        const d = new Uint16Array(nb);
+        for (let b = 0; b < nb; b++) {
+          for (let j = 0; j < 256; j++) {
+            const c = Math.floor(j / 128), r = j % 128;
+            tern[b * 256 + j] = ((data[b * 66 + 32 * c + (r % 32)]! >> (2 * Math.floor(r / 32))) & 3) - 1;
+          }
+          d[b] = data[b * 66 + 64]! | (data[b * 66 + 65]! << 8);
+        }
+        const pt = put(k, new Uint8Array(tern.buffer));
+        const pd = put(k, new Uint8Array(d.buffer));
+        const tq1 = k.malloc(nb * 54);
+        k.fn.bn_test_encode_tq1!(tq1, pt, pd, rows, cols);
+        const src2 = put(k, data);
+        const x = new Float32Array(2 * cols).map(() => rnd() * 2 - 1);
+        const ys: Float32Array[] = [];
+        for (const [type, src] of [[BN_TYPE.TQ2_0, src2], [BN_TYPE.TQ1_0, tq1]] as const) {
+          const w = k.malloc(WEIGHT_STRUCT);
+          const packed = k.malloc(k.fn.bn_weight_packed_bytes!(type, rows, cols));
+          k.heapI32().set([type, rows, cols], w >> 2);
+          k.heapF32()[(w >> 2) + 3] = 1;
+          k.heapU8().set(new Uint8Array(new Uint32Array([packed]).buffer), w + 16);
+          k.check(k.fn.bn_weight_pack_rows!(w, 0, src, type, rows), `pack ${t.name}`);
+          ys.push(matmul(k, w, type, rows, cols, x, 2));
+          k.free(w);
+          k.free(packed);
+        }
+        expect(Buffer.from(ys[1]!.buffer).equals(Buffer.from(ys[0]!.buffer))).toBe(true);
+        // and both agree with float math on the dequantized weights within the Q8_K budget
+        const deq = k.malloc(4 * rows * cols);
+        k.check(k.fn.bn_dequantize_rows!(deq, src2, BN_TYPE.TQ2_0, rows, cols), 'dequantize');
+        const wf = readF32(k, deq, rows * cols);
+        for (let r = 0; r < rows; r += 17) {
+          let want = 0;
+          let mag = 0;
+          for (let c = 0; c < cols; c++) {
+            want += wf[r * cols + c]! * x[c]!;
+            mag += Math.abs(wf[r * cols + c]!);
+          }
+          expect(Math.abs(ys[0]![r]! - want)).toBeLessThanOrEqual(mag / 127); // |x| <= 1: half a step per term, doubled
+        }
+        for (const p of [pt, pd, tq1, src2, deq]) k.free(p);
+      }
+    });
+  });
+});
