@@ -14,7 +14,9 @@ import { MergeHeap } from './heap';
 const MAX_CACHED_CHUNK = 128;
 /** Cached chunks before the cache is dropped and refilled. */
 const MAX_CACHE_ENTRIES = 1 << 17;
-const CP_RANGE = 0x110000;
+/** Code points below this get a dense pair table (the rest go through a map of sets, keyed by small integers). */
+const DENSE = 0x300;
+const SPACE_MARK = 0x2581;
 
 export interface SpmTables {
   tokens: readonly string[];
@@ -29,8 +31,10 @@ export class SpmEncoder {
   private readonly scores: Float32Array | undefined;
   /** byte → id of its `<0xXX>` token (else its one-character token, else unk, else -1) */
   private readonly byteToken = new Int32Array(256);
-  /** (a * CP_RANGE + b) for every pair of adjacent code points a, b inside some vocabulary entry */
-  private readonly innerPairs = new Set<number>();
+  /** Adjacent code points (a, b) that occur inside some vocabulary entry: a dense table over "small" code points
+   * (below DENSE, plus U+2581 as index DENSE) and a map of sets for the others. */
+  private readonly densePairs = new Uint8Array((DENSE + 1) * (DENSE + 1));
+  private readonly sparsePairs = new Map<number, Set<number>>();
   private readonly cache = new Map<string, number | Int32Array>();
   private readonly heap = new MergeHeap();
   private readonly utf8 = new TextEncoder();
@@ -48,7 +52,7 @@ export class SpmEncoder {
       for (let i = 0; i < tok.length; i++) {
         const cp = tok.codePointAt(i)!;
         if (cp > 0xffff) i++;
-        if (prev >= 0) this.innerPairs.add(prev * CP_RANGE + cp);
+        if (prev >= 0) this.addPair(prev, cp);
         prev = cp;
       }
     }
@@ -60,19 +64,40 @@ export class SpmEncoder {
 
   /** Appends the ids of `text` (already prefixed with a space when wanted; spaces not yet escaped) to `out`. */
   encode(text: string, out: number[]): void {
-    const s = text.replace(/ /g, '\u2581');
+    // Chunks are cut and cached on the raw text; spaces become U+2581 only inside a chunk that misses the cache.
     let chunkStart = 0;
     let prev = -1;
-    for (let i = 0; i < s.length; i++) {
-      const cp = s.codePointAt(i)!;
-      if (prev >= 0 && !this.innerPairs.has(prev * CP_RANGE + cp)) {
-        this.encodeChunk(s.slice(chunkStart, i), out);
+    for (let i = 0; i < text.length; i++) {
+      let cp = text.charCodeAt(i);
+      if (cp === 0x20) cp = SPACE_MARK;
+      else if (cp >= 0xd800 && cp <= 0xdbff) cp = text.codePointAt(i)!;
+      if (prev >= 0 && !this.hasPair(prev, cp)) {
+        this.encodeChunk(text.slice(chunkStart, i), out);
         chunkStart = i;
       }
       if (cp > 0xffff) i++;
       prev = cp;
     }
-    if (chunkStart < s.length) this.encodeChunk(chunkStart === 0 ? s : s.slice(chunkStart), out);
+    if (chunkStart < text.length) this.encodeChunk(chunkStart === 0 ? text : text.slice(chunkStart), out);
+  }
+
+  private addPair(a: number, b: number): void {
+    const da = a < DENSE ? a : a === SPACE_MARK ? DENSE : -1;
+    const db = b < DENSE ? b : b === SPACE_MARK ? DENSE : -1;
+    if (da >= 0 && db >= 0) {
+      this.densePairs[da * (DENSE + 1) + db] = 1;
+      return;
+    }
+    let set = this.sparsePairs.get(a);
+    if (set === undefined) this.sparsePairs.set(a, (set = new Set()));
+    set.add(b);
+  }
+
+  private hasPair(a: number, b: number): boolean {
+    const da = a < DENSE ? a : a === SPACE_MARK ? DENSE : -1;
+    const db = b < DENSE ? b : b === SPACE_MARK ? DENSE : -1;
+    if (da >= 0 && db >= 0) return this.densePairs[da * (DENSE + 1) + db] === 1;
+    return this.sparsePairs.get(a)?.has(b) ?? false;
   }
 
   private encodeChunk(s: string, out: number[]): void {
@@ -83,7 +108,7 @@ export class SpmEncoder {
       return;
     }
     const first = out.length;
-    this.merge(s, out);
+    this.merge(s.replace(/ /g, '\u2581'), out);
     if (s.length <= MAX_CACHED_CHUNK) {
       if (this.cache.size >= MAX_CACHE_ENTRIES) this.cache.clear();
       this.cache.set(s, out.length - first === 1 ? out[first]! : Int32Array.from(out.slice(first)));
