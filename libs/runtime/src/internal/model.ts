@@ -1,0 +1,597 @@
+/**
+ * BitNet: the engine facade. Loads a GGUF into WebAssembly memory (one allocation sized by the memory
+ * plan, tensors streamed straight into place), evaluates tokens through native/src/model.c, samples,
+ * and streams generated text. Isomorphic: the caller provides the kernels instance (see ../node.ts for
+ * Node, the web app's worker for browsers).
+ */
+import { parseGguf, toByteSource, type ByteSource, type GgufFile } from '@bitnet-wasm/gguf';
+import { Tokenizer, type StreamDecoder } from '@bitnet-wasm/tokenizer';
+import type { Kernels } from '@bitnet-wasm/kernels';
+import { BitNetError, abortError, throwIfAborted } from './errors';
+import { readHParams, type HParams } from './hparams';
+import { makePlan, planTensors, STREAM_CHUNK_BYTES, T, typeName, WASM32_LIMIT_BYTES, type HeadType, type MemoryPlan, type PlannedTensor } from './plan';
+import { GREEDY, Sampler, type SamplingOptions } from './sampler';
+import { StopMatcher } from './stop';
+
+export interface LoadOptions {
+  /** The WebAssembly kernels to run on (from @bitnet-wasm/kernels). */
+  kernels: Kernels;
+  /** Context length in tokens. @default the model's training context, capped so the plan fits */
+  contextLength?: number;
+  /** Threads for the matmuls (the 'mt' kernels only). @default the kernels' thread count */
+  threads?: number;
+  /** Output head: 'f16' keeps the stored head; 'q8_0' re-quantizes it at load (smaller, faster). @default 'f16' */
+  headType?: HeadType;
+  /** Tokens per forward call during prefill. @default 64 */
+  batchSize?: number;
+  /** Refuse plans above this many bytes of WebAssembly memory. @default 4 GiB (the wasm32 limit) */
+  memoryLimitBytes?: number;
+  /** Called as tensor bytes arrive. */
+  onProgress?: (p: { loadedBytes: number; totalBytes: number }) => void;
+  signal?: AbortSignal;
+  /** Already-parsed header (skips a second parse). */
+  gguf?: GgufFile;
+}
+
+export interface GenerateOptions {
+  /** @default 256 */
+  maxTokens?: number;
+  /** @default greedy when omitted entirely */
+  sampling?: SamplingOptions;
+  /** Generation ends when the text contains one of these (not included in the output). */
+  stop?: string[];
+  /** Stop at the tokenizer's end-of-generation tokens. @default true */
+  stopAtEog?: boolean;
+  /** For string prompts: add BOS. @default the tokenizer's add_bos setting */
+  addBos?: boolean;
+  /** For string prompts: parse special-token text like `<|eot_id|>`. @default false */
+  parseSpecial?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface TokenEvent {
+  token: number;
+  /** Text released by this token (may be empty while a UTF-8 sequence or a stop string is incomplete). */
+  text: string;
+}
+
+export interface Timings {
+  prefillTokens: number;
+  prefillMs: number;
+  decodeTokens: number;
+  decodeMs: number;
+  prefillTokensPerSecond: number;
+  decodeTokensPerSecond: number;
+}
+
+export interface Completion {
+  text: string;
+  tokens: number[];
+  promptTokens: number[];
+  stopReason: 'eog' | 'max_tokens' | 'stop_string' | 'context_full';
+  timings: Timings;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface ModelInfo {
+  architecture: string;
+  name: string | undefined;
+  hparams: HParams;
+  parameterCount: number;
+  fileBytes: number | undefined;
+  tensorTypes: Record<string, number>;
+  plan: MemoryPlan;
+  threads: number;
+  flavor: string;
+}
+
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/** Lets timers, messages and AbortSignal listeners run between tokens. */
+function yieldToHost(): Promise<void> {
+  const g = globalThis as { setImmediate?: (cb: () => void) => unknown };
+  if (typeof g.setImmediate === 'function') return new Promise((r) => g.setImmediate!(r));
+  return new Promise((r) => setTimeout(r, 0));
+}
+
+function isSourceLike(x: unknown): x is ByteSource {
+  return typeof x === 'object' && x !== null && typeof (x as ByteSource).read === 'function';
+}
+
+/** Default thread count: half the cores, at most 4, at least 1 (decode is memory-bound). */
+export function defaultThreadCount(hardwareConcurrency: number | undefined): number {
+  const hc = hardwareConcurrency && hardwareConcurrency > 0 ? hardwareConcurrency : 1;
+  return Math.max(1, Math.min(4, Math.floor(hc / 2)));
+}
+
+/** Header-only look at a model: hyperparameters and the memory plan, before any weight byte moves. */
+export async function inspectModel(
+  input: Uint8Array | ArrayBuffer | Blob | ByteSource,
+  opts: Omit<LoadOptions, 'onProgress'>,
+): Promise<{ gguf: GgufFile; info: Omit<ModelInfo, 'threads' | 'flavor'> }> {
+  const source = isSourceLike(input) ? input : toByteSource(input);
+  const gguf = opts.gguf ?? (await parseGguf(source, { signal: opts.signal }));
+  const { hp, plan, model } = planFor(gguf, opts);
+  opts.kernels.fn.bn_model_free!(model);
+  return { gguf, info: describe(gguf, hp, plan) };
+}
+
+function describe(gguf: GgufFile, hp: HParams, plan: MemoryPlan): Omit<ModelInfo, 'threads' | 'flavor'> {
+  const tensorTypes: Record<string, number> = {};
+  let params = 0;
+  for (const t of gguf.tensors) {
+    tensorTypes[t.typeName] = (tensorTypes[t.typeName] ?? 0) + 1;
+    params += t.nElements;
+  }
+  const name = gguf.metadata['general.name'];
+  return {
+    architecture: hp.architecture,
+    name: typeof name === 'string' ? name : undefined,
+    hparams: hp,
+    parameterCount: params,
+    fileBytes: gguf.fileSize,
+    tensorTypes,
+    plan,
+  };
+}
+
+function planFor(gguf: GgufFile, opts: Omit<LoadOptions, 'onProgress'>): { hp: HParams; plan: MemoryPlan; model: number } {
+  const k = opts.kernels;
+  const hp = readHParams(gguf);
+  const headType = opts.headType ?? 'f16';
+  if (headType !== 'f16' && headType !== 'q8_0') throw new BitNetError('bad_option', `headType must be 'f16' or 'q8_0'`);
+  const maxBatch = opts.batchSize ?? 64;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > 4096) throw new BitNetError('bad_option', 'batchSize must be an integer in [1, 4096]');
+  const nThreads = opts.threads ?? 1;
+  const limit = opts.memoryLimitBytes ?? WASM32_LIMIT_BYTES;
+  const packedBytes = (type: number, rows: number, cols: number) => (k.fn.bn_weight_packed_bytes!(type, rows, cols) >>> 0);
+  const tensors = planTensors(gguf, hp, headType, packedBytes);
+  // A scratch model description (no weights) to size the state block with the real packed types.
+  const model = k.fn.bn_model_create!(hp.arch, hp.ropeType, hp.nVocab, hp.nEmbd, hp.nLayer, hp.nHead, hp.nHeadKv, hp.headDim, hp.nFf, hp.nRot, hp.eps, hp.ropeBase) >>> 0;
+  if (!model) throw new BitNetError('bad_metadata', 'the kernels rejected the hyperparameters');
+  try {
+    for (const t of tensors) {
+      if (t.slot.kind === 'matrix' || t.slot.kind === 'output' || (t.load === 'alias')) {
+        const role = t.slot.kind === 'matrix' ? roleId(k, t.slot.role) : roleId(k, 'output');
+        const w = k.fn.bn_model_weight!(model, Math.max(0, t.slot.layer), role) >>> 0;
+        const [cols = 1, rows = 1] = t.slot.shape;
+        k.fn.bn_weight_init!(w, t.packedType, rows, cols, 0);
+      } else if (t.slot.kind === 'embedding' && t.packedType === T.Q8_0 && hp.tiedOutput) {
+        const w = k.fn.bn_model_weight!(model, 0, roleId(k, 'output')) >>> 0;
+        k.fn.bn_weight_init!(w, T.Q8_0, hp.nVocab, hp.nEmbd, 0);
+      }
+    }
+    const stateBytes = (n: number) => k.fn.bn_model_state_bytes!(model, n, maxBatch, nThreads);
+    const kvBytes = (n: number) => k.fn.bn_model_kv_bytes!(model, n);
+    const base = k.memoryBytes();
+    const inputs = { file: gguf, hp, nCtx: 0, maxBatch, nThreads, headType, packedBytes, stateBytes, kvBytes, baseBytes: base, limitBytes: limit };
+    let nCtx: number;
+    if (opts.contextLength !== undefined) {
+      if (!Number.isInteger(opts.contextLength) || opts.contextLength < 1) throw new BitNetError('bad_option', 'contextLength must be a positive integer');
+      nCtx = opts.contextLength;
+    } else {
+      // default: the training context, halved until the plan fits (down to 256 tokens)
+      nCtx = hp.nCtxTrain;
+      while (nCtx > 256 && !makePlan({ ...inputs, nCtx }, tensors).fits) nCtx = Math.max(256, Math.floor(nCtx / 2));
+    }
+    return { hp, plan: makePlan({ ...inputs, nCtx }, tensors), model };
+  } catch (e) {
+    k.fn.bn_model_free!(model);
+    throw e;
+  }
+}
+
+const roleCache = new WeakMap<Kernels, Map<string, number>>();
+function roleId(k: Kernels, name: string): number {
+  let m = roleCache.get(k);
+  if (!m) {
+    m = new Map();
+    const n = k.fn.bn_model_role_count!();
+    const heap = () => k.heapU8();
+    for (let i = 0; i < n; i++) {
+      const p = k.fn.bn_model_role_name!(i) >>> 0;
+      let end = p;
+      while (heap()[end] !== 0) end++;
+      m.set(new TextDecoder().decode(heap().slice(p, end)), i);
+    }
+    roleCache.set(k, m);
+  }
+  const id = m.get(name);
+  if (id === undefined) throw new BitNetError('kernels', `the kernels do not know tensor role ${name}`);
+  return id;
+}
+
+function f16ToF32(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+export class BitNet {
+  readonly tokenizer: Tokenizer;
+  readonly info: ModelInfo;
+  private disposed = false;
+  private busy = false;
+  /** Tokens whose K/V are in the cache, in order (positions 0..n-1). */
+  private cached: number[] = [];
+  private logitsPtr = 0;
+  private tokensPtr = 0;
+
+  private constructor(
+    private readonly k: Kernels,
+    private readonly model: number,
+    private readonly arena: number,
+    readonly hparams: HParams,
+    readonly plan: MemoryPlan,
+    tokenizer: Tokenizer,
+    info: ModelInfo,
+  ) {
+    this.tokenizer = tokenizer;
+    this.info = info;
+  }
+
+  /**
+   * Loads a model. `source` is bytes, a Blob/File, or a ByteSource (HTTP Range, Node file…).
+   * @example
+   * const model = await BitNet.load(file, { kernels });
+   * for await (const ev of model.generate('Once upon a time', { maxTokens: 32 })) out.textContent += ev.text;
+   */
+  static async load(input: Uint8Array | ArrayBuffer | Blob | ByteSource, opts: LoadOptions): Promise<BitNet> {
+    const k = opts.kernels;
+    if (!k) throw new BitNetError('bad_option', 'options.kernels is required (use @bitnet-wasm/runtime/node in Node)');
+    const source = isSourceLike(input) ? input : toByteSource(input);
+    throwIfAborted(opts.signal, 'load');
+    const gguf = opts.gguf ?? (await parseGguf(source, { signal: opts.signal }));
+    const tokenizer = Tokenizer.fromGguf(gguf);
+    const threads = opts.threads ?? (k.flavor === 'mt' ? Math.max(1, k.fn.bn_threads_count?.() ?? 1) : 1);
+    if (!Number.isInteger(threads) || threads < 1 || threads > 16) throw new BitNetError('bad_option', 'threads must be an integer in [1, 16]');
+    if (threads > 1 && k.flavor !== 'mt') throw new BitNetError('bad_option', `threads = ${threads} needs the threaded ('mt') kernels`);
+    // Thread start-up allocates stacks: do it before the arena so memory grows only once.
+    k.check(k.fn.bn_threads_init!(threads), 'bn_threads_init');
+
+    const { hp, plan, model } = planFor(gguf, { ...opts, threads });
+    if (!plan.fits) {
+      k.fn.bn_model_free!(model);
+      throw new BitNetError('does_not_fit', `model does not fit: ${plan.reason}`);
+    }
+    let arena = 0;
+    let ok = false;
+    try {
+      // small buffers first (token ids, logits), then the one big arena
+      const tokensPtr = k.malloc(4 * plan.maxBatch);
+      const logitsPtr = k.malloc(4 * hp.nVocab * plan.maxBatch);
+      arena = k.malloc(plan.totalBytes);
+      const base = Math.ceil(arena / 64) * 64;
+      const weightsBase = base;
+      const stateBase = base + Math.ceil(plan.weightBytes / 64) * 64;
+      await loadTensors(k, source, plan, model, weightsBase, stateBase, opts);
+      k.check(k.fn.bn_model_set_state!(model, stateBase, plan.totalBytes - (stateBase - arena), plan.nCtx, plan.maxBatch, threads), 'bn_model_set_state');
+      k.check(k.fn.bn_model_check!(model), 'bn_model_check');
+      const info: ModelInfo = { ...describe(gguf, hp, plan), threads, flavor: k.flavor };
+      const m = new BitNet(k, model, arena, hp, plan, tokenizer, info);
+      m.tokensPtr = tokensPtr;
+      m.logitsPtr = logitsPtr;
+      ok = true;
+      return m;
+    } catch (e) {
+      if (e instanceof BitNetError) throw e;
+      if ((e as { code?: string })?.code === 'aborted' || (e as Error)?.name === 'AbortError') throw abortError('load');
+      const code = (e as { name?: string })?.name === 'KernelsError' ? 'kernels' : 'load_failed';
+      throw new BitNetError(code, `load failed: ${(e as Error)?.message ?? e}`, { cause: e });
+    } finally {
+      if (!ok) {
+        k.fn.bn_model_free!(model);
+        if (arena) k.free(arena);
+      }
+    }
+  }
+
+  private assertUsable(): void {
+    if (this.disposed) throw new BitNetError('disposed', 'the model was disposed');
+  }
+
+  /** Text → token ids (the model's tokenizer). */
+  tokenize(text: string, opts?: { addBos?: boolean; parseSpecial?: boolean }): number[] {
+    this.assertUsable();
+    return this.tokenizer.encode(text, opts);
+  }
+
+  /** Token ids → text. */
+  detokenize(ids: ArrayLike<number>, opts?: { skipSpecial?: boolean }): string {
+    this.assertUsable();
+    return this.tokenizer.decode(ids, opts);
+  }
+
+  /** Forget the KV cache (the next call starts from position 0). */
+  reset(): void {
+    this.assertUsable();
+    this.cached = [];
+  }
+
+  /** Number of tokens currently in the KV cache. */
+  get contextUsed(): number {
+    return this.cached.length;
+  }
+
+  private checkTokens(tokens: ArrayLike<number>): void {
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      if (!Number.isInteger(t) || t < 0 || t >= this.hparams.nVocab) throw new BitNetError('bad_input', `token id ${t} is outside the vocabulary [0, ${this.hparams.nVocab})`);
+    }
+  }
+
+  /**
+   * Runs `tokens` after what is already cached and returns the logits of the last one (or of every
+   * one with `allLogits`, as rows of nVocab). `oneByOne` evaluates a token per forward call.
+   */
+  eval(tokens: ArrayLike<number>, opts: { allLogits?: boolean; oneByOne?: boolean } = {}): Float32Array {
+    this.assertUsable();
+    if (this.busy) throw new BitNetError('busy', 'a generation is running on this model');
+    return this.evalInternal(Array.from(tokens), opts.allLogits ?? false, opts.oneByOne ?? false);
+  }
+
+  private evalInternal(tokens: number[], allLogits: boolean, oneByOne: boolean): Float32Array {
+    if (tokens.length === 0) throw new BitNetError('bad_input', 'no tokens to evaluate');
+    this.checkTokens(tokens);
+    const { nVocab } = this.hparams;
+    if (this.cached.length + tokens.length > this.plan.nCtx) {
+      throw new BitNetError('context_full', `context full: ${this.cached.length} cached + ${tokens.length} new tokens > context length ${this.plan.nCtx}`);
+    }
+    const out = new Float32Array(allLogits ? tokens.length * nVocab : nVocab);
+    const step = oneByOne ? 1 : this.plan.maxBatch;
+    for (let i = 0; i < tokens.length; i += step) {
+      const chunk = tokens.slice(i, i + step);
+      const last = i + step >= tokens.length;
+      const wantAll = allLogits;
+      this.k.heapI32().set(chunk, this.tokensPtr >>> 2);
+      const st = this.k.fn.bn_model_forward!(this.model, this.tokensPtr, chunk.length, this.cached.length, this.logitsPtr, wantAll ? 1 : 0);
+      if (st !== 0) {
+        throw new BitNetError('kernels', `forward pass failed with status ${st}`);
+      }
+      this.cached.push(...chunk);
+      const heap = this.k.heapF32();
+      const src = this.logitsPtr >>> 2;
+      if (wantAll) out.set(heap.subarray(src, src + chunk.length * nVocab), i * nVocab);
+      else if (last) out.set(heap.subarray(src, src + nVocab));
+    }
+    // A NaN or Inf here would mean a kernel bug or a broken file; never hand it to a sampler.
+    for (let i = 0; i < out.length; i++) {
+      if (!Number.isFinite(out[i]!)) throw new BitNetError('kernels', `non-finite logit at index ${i % nVocab} (position ${this.cached.length - 1})`);
+    }
+    return out;
+  }
+
+  /** Evaluate `prompt` reusing the longest cached prefix; returns the last token's logits. */
+  private prefill(prompt: number[]): Float32Array {
+    let common = 0;
+    while (common < prompt.length && common < this.cached.length && prompt[common] === this.cached[common]) common++;
+    // at least the last prompt token is re-evaluated so there are logits to sample from
+    if (common === prompt.length) common = prompt.length - 1;
+    this.cached.length = common;
+    return this.evalInternal(prompt.slice(common), false, false);
+  }
+
+  /**
+   * Streams generated tokens. Starts from `prompt` (text or ids), reusing the cached prefix it shares
+   * with the previous call. Aborting ends the stream with a BitNetError('aborted'); the model stays usable.
+   */
+  async *generate(prompt: string | ArrayLike<number>, opts: GenerateOptions = {}): AsyncGenerator<TokenEvent, Completion, void> {
+    this.assertUsable();
+    if (this.busy) throw new BitNetError('busy', 'a generation is already running on this model');
+    const maxTokens = opts.maxTokens ?? 256;
+    if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new BitNetError('bad_option', 'maxTokens must be a non-negative integer');
+    const sampler = new Sampler(opts.sampling ?? GREEDY);
+    const promptTokens =
+      typeof prompt === 'string'
+        ? this.tokenizer.encode(prompt, { addBos: opts.addBos, parseSpecial: opts.parseSpecial ?? false })
+        : Array.from(prompt);
+    if (promptTokens.length === 0) throw new BitNetError('bad_input', 'empty prompt');
+    this.checkTokens(promptTokens);
+    if (promptTokens.length > this.plan.nCtx) throw new BitNetError('context_full', `prompt of ${promptTokens.length} tokens exceeds the context length ${this.plan.nCtx}`);
+    const stopAtEog = opts.stopAtEog ?? true;
+    const decoder: StreamDecoder = this.tokenizer.createStreamDecoder();
+    const stops = new StopMatcher(opts.stop ?? []);
+    const signal = opts.signal;
+    this.busy = true;
+    const out: number[] = [];
+    let text = '';
+    let stopReason: Completion['stopReason'] = 'max_tokens';
+    const t0 = now();
+    let tPrefill = 0;
+    try {
+      throwIfAborted(signal, 'generate');
+      let logits = this.prefill(promptTokens);
+      tPrefill = now() - t0;
+      const history = [...promptTokens];
+      for (let i = 0; i < maxTokens; i++) {
+        await yieldToHost();
+        throwIfAborted(signal, 'generate');
+        const tok = sampler.sample(logits, history);
+        if (stopAtEog && this.tokenizer.isEog(tok)) {
+          stopReason = 'eog';
+          break;
+        }
+        out.push(tok);
+        history.push(tok);
+        const piece = stops.push(decoder.push(tok));
+        text += piece.emit;
+        if (piece.stopped) {
+          stopReason = 'stop_string';
+          if (piece.emit) yield { token: tok, text: piece.emit };
+          break;
+        }
+        yield { token: tok, text: piece.emit };
+        if (i + 1 === maxTokens) break;
+        if (this.cached.length >= this.plan.nCtx) {
+          stopReason = 'context_full';
+          break;
+        }
+        logits = this.evalInternal([tok], false, false);
+      }
+      if (stopReason !== 'stop_string') {
+        const rest = stops.push(decoder.flush());
+        const tail = rest.emit + (rest.stopped ? '' : stops.flush());
+        if (tail) {
+          text += tail;
+          yield { token: -1, text: tail };
+        }
+      }
+    } finally {
+      this.busy = false;
+    }
+    const total = now() - t0;
+    const decodeMs = total - tPrefill;
+    return {
+      text,
+      tokens: out,
+      promptTokens,
+      stopReason,
+      timings: {
+        prefillTokens: promptTokens.length,
+        prefillMs: tPrefill,
+        decodeTokens: out.length,
+        decodeMs,
+        prefillTokensPerSecond: tPrefill > 0 ? (promptTokens.length / tPrefill) * 1000 : 0,
+        decodeTokensPerSecond: decodeMs > 0 ? (Math.max(0, out.length - 1) / decodeMs) * 1000 : 0,
+      },
+    };
+  }
+
+  /** Runs generate() to the end and returns the whole result with timings. */
+  async complete(prompt: string | ArrayLike<number>, opts: GenerateOptions = {}): Promise<Completion> {
+    const it = this.generate(prompt, opts);
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /** Applies the chat format (the GGUF's template or BitNet's) and generates the assistant's reply. */
+  chat(messages: ChatMessage[], opts: GenerateOptions = {}): AsyncGenerator<TokenEvent, Completion, void> {
+    this.assertUsable();
+    const ids = this.tokenizer.encodeChat(messages, { addGenerationPrompt: true });
+    return this.generate(ids, opts);
+  }
+
+  /** Frees the WebAssembly memory regions of this model; any later call throws BitNetError('disposed'). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.k.fn.bn_model_free!(this.model);
+    this.k.free(this.arena);
+    this.k.free(this.tokensPtr);
+    this.k.free(this.logitsPtr);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streaming tensors into the arena
+
+async function readChunk(source: ByteSource, offset: number, target: Uint8Array, signal?: AbortSignal): Promise<void> {
+  if (source.readInto) {
+    const n = await source.readInto(offset, target, signal);
+    if (n !== target.length) throw new BitNetError('load_failed', `short read at ${offset}: ${n} of ${target.length} bytes`);
+  } else {
+    target.set(await source.read(offset, target.length, signal));
+  }
+}
+
+async function loadTensors(
+  k: Kernels,
+  source: ByteSource,
+  plan: MemoryPlan,
+  model: number,
+  weightsBase: number,
+  staging: number,
+  opts: LoadOptions,
+): Promise<void> {
+  const total = plan.tensors.reduce((s, t) => s + (t.load === 'alias' ? 0 : t.info.byteLength), 0);
+  let loaded = 0;
+  const progress = (n: number) => {
+    loaded += n;
+    opts.onProgress?.({ loadedBytes: loaded, totalBytes: total });
+  };
+  opts.onProgress?.({ loadedBytes: 0, totalBytes: total });
+  const outputRole = roleId(k, 'output');
+  let embedPtr = 0;
+  for (const t of plan.tensors) {
+    throwIfAborted(opts.signal, 'load');
+    const dst = weightsBase + t.offset;
+    const [cols = 1, rows = 1] = t.slot.shape;
+    const src = t.info.absoluteOffset;
+    switch (t.load) {
+      case 'direct': {
+        // stored as is (the embedding table): straight into its final place, chunk by chunk
+        for (let off = 0; off < t.info.byteLength; off += STREAM_CHUNK_BYTES) {
+          const n = Math.min(STREAM_CHUNK_BYTES, t.info.byteLength - off);
+          await readChunk(source, src + off, k.heapU8().subarray(dst + off, dst + off + n), opts.signal);
+          progress(n);
+        }
+        embedPtr = dst;
+        k.check(k.fn.bn_model_set_embedding!(model, dst, t.info.type), 'bn_model_set_embedding');
+        break;
+      }
+      case 'alias': {
+        const w = k.fn.bn_model_weight!(model, 0, outputRole) >>> 0;
+        k.check(k.fn.bn_weight_init!(w, t.packedType, rows, cols, embedPtr), 'bn_weight_init');
+        break;
+      }
+      case 'i2s': {
+        await readChunk(source, src, k.heapU8().subarray(staging, staging + t.info.byteLength), opts.signal);
+        progress(t.info.byteLength);
+        const w = k.fn.bn_model_weight!(model, t.slot.layer, roleId(k, t.slot.role)) >>> 0;
+        const st = k.fn.bn_weight_pack_i2s!(w, dst, staging, rows, cols);
+        if (st !== 0) throw new BitNetError(st === 8 ? 'load_failed' : 'kernels', `tensor ${t.slot.name}: I2_S data rejected by the kernels (status ${st})`);
+        break;
+      }
+      case 'rows': {
+        const isEmbed = t.slot.kind === 'embedding';
+        const role = isEmbed || t.slot.kind === 'output' ? outputRole : roleId(k, t.slot.role);
+        const w = k.fn.bn_model_weight!(model, Math.max(0, t.slot.layer), role) >>> 0;
+        k.check(k.fn.bn_weight_init!(w, t.packedType, rows, cols, dst), 'bn_weight_init');
+        const rowBytes = t.info.byteLength / rows;
+        const perChunk = Math.max(1, Math.floor(STREAM_CHUNK_BYTES / rowBytes));
+        for (let r = 0; r < rows; r += perChunk) {
+          const nr = Math.min(perChunk, rows - r);
+          const n = nr * rowBytes;
+          await readChunk(source, src + r * rowBytes, k.heapU8().subarray(staging, staging + n), opts.signal);
+          progress(n);
+          const st = k.fn.bn_weight_pack_rows!(w, r, staging, t.info.type, nr);
+          if (st !== 0) throw new BitNetError('kernels', `tensor ${t.slot.name}: packing ${typeName(t.info.type)} → ${typeName(t.packedType)} failed (status ${st})`);
+        }
+        if (isEmbed) k.check(k.fn.bn_model_set_embedding!(model, dst, t.packedType), 'bn_model_set_embedding');
+        break;
+      }
+      case 'vector': {
+        const n = t.info.byteLength;
+        const bytes = await source.read(src, n, opts.signal);
+        progress(n);
+        const f32 = k.heapF32().subarray(dst >>> 2, (dst >>> 2) + cols);
+        const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        for (let i = 0; i < cols; i++) {
+          f32[i] =
+            t.info.type === T.F32 ? dv.getFloat32(4 * i, true) : t.info.type === T.F16 ? f16ToF32(dv.getUint16(2 * i, true)) : new Float32Array(new Uint32Array([dv.getUint16(2 * i, true) << 16]).buffer)[0]!;
+        }
+        for (let i = 0; i < cols; i++) if (!Number.isFinite(f32[i]!)) throw new BitNetError('load_failed', `tensor ${t.slot.name} holds a non-finite value at ${i}`);
+        const role = roleId(k, t.slot.role);
+        k.check(k.fn.bn_model_set_vector!(model, Math.max(0, t.slot.layer), role, dst, cols), `set ${t.slot.name}`);
+        break;
+      }
+      case 'scale': {
+        const bytes = await source.read(src, 4, opts.signal);
+        progress(4);
+        const s = new DataView(bytes.buffer, bytes.byteOffset, 4).getFloat32(0, true);
+        if (!Number.isFinite(s)) throw new BitNetError('load_failed', `tensor ${t.slot.name} is not finite`);
+        k.check(k.fn.bn_model_set_matrix_scale!(model, t.slot.layer, roleId(k, t.slot.role), s), `set ${t.slot.name}`);
+        break;
+      }
+    }
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * The memory plan: from the GGUF header alone (plus the kernels' packed-size function), the exact
+ * bytes the model needs in WebAssembly memory — packed weights, norms, KV cache and scratch — so the
+ * engine either grows memory once or refuses before any weight byte is read.
+ */
+import type { GgufFile, GgufTensorInfo } from '@bitnet-wasm/gguf';
+import { BitNetError } from './errors';
+import { findTensor, sameShape, tensorSlots, type HParams, type TensorSlot } from './hparams';
+
+/** ggml type ids the engine deals with (GGUF numbering; I2_S in the BitNet fork's numbering). */
+export const T = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8, Q4_K: 12, Q6_K: 14, BF16: 30, TQ1_0: 34, TQ2_0: 35, I2_S: 36 } as const;
+const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(T).map(([k, v]) => [v, k]));
+export const typeName = (t: number): string => TYPE_NAMES[t] ?? `type ${t}`;
+
+/** Types bn_get_rows can read an embedding row from. */
+const EMBEDDING_TYPES = new Set<number>([T.F32, T.F16, T.BF16, T.Q8_0, T.Q4_0, T.Q4_K, T.Q6_K]);
+/** Types a head matmul can run on directly (as stored). */
+const HEAD_TYPES = new Set<number>([T.F32, T.F16, T.Q8_0]);
+const VECTOR_TYPES = new Set<number>([T.F32, T.F16, T.BF16]);
+
+/** The 4 GiB limit of wasm32 memory (what -sMAXIMUM_MEMORY=4GB allows). */
+export const WASM32_LIMIT_BYTES = 4 * 1024 ** 3;
+/** Alignment of every region carved from the arena. */
+const ALIGN = 64;
+/** Chunk size for streaming a large tensor through the staging area. */
+export const STREAM_CHUNK_BYTES = 8 * 1024 * 1024;
+
+const alignUp = (x: number, a = ALIGN) => Math.ceil(x / a) * a;
+
+export type HeadType = 'f16' | 'q8_0';
+
+export interface PlannedTensor {
+  slot: TensorSlot;
+  info: GgufTensorInfo;
+  /** Type of the data once in memory (after any repacking). */
+  packedType: number;
+  /** Bytes in the arena (0 when aliased to another tensor, e.g. a tied F16 head). */
+  bytes: number;
+  /** Offset inside the weights region. */
+  offset: number;
+  /** How it is loaded. */
+  load: 'i2s' | 'rows' | 'direct' | 'vector' | 'scale' | 'alias';
+}
+
+export interface MemoryPlan {
+  /** Packed weights + norms. */
+  weightBytes: number;
+  /** KV cache (F16) for nCtx tokens. */
+  kvBytes: number;
+  /** Scratch activations + attention scratch (state block minus KV). */
+  scratchBytes: number;
+  /** Staging for streaming tensors in (shares memory with the state block during load). */
+  stagingBytes: number;
+  /** One arena: weights + max(state, staging). */
+  totalBytes: number;
+  /** Memory the module already uses before the arena. */
+  baseBytes: number;
+  limitBytes: number;
+  fits: boolean;
+  nCtx: number;
+  maxBatch: number;
+  headType: HeadType;
+  tensors: PlannedTensor[];
+  /** Human-readable reason when it does not fit. */
+  reason?: string;
+}
+
+export interface PlanInputs {
+  file: GgufFile;
+  hp: HParams;
+  nCtx: number;
+  maxBatch: number;
+  nThreads: number;
+  headType: HeadType;
+  /** bn_weight_packed_bytes from the kernels (0 = unsupported type/shape). */
+  packedBytes: (type: number, rows: number, cols: number) => number;
+  /** Bytes of the state block (KV + scratch) for these settings, given the packed matrix types. */
+  stateBytes: (nCtx: number) => number;
+  kvBytes: (nCtx: number) => number;
+  baseBytes: number;
+  limitBytes: number;
+}
+
+/** Validates every tensor against the hyperparameters and decides how each is stored. */
+export function planTensors(file: GgufFile, hp: HParams, headType: HeadType, packedBytes: PlanInputs['packedBytes']): PlannedTensor[] {
+  const out: PlannedTensor[] = [];
+  let offset = 0;
+  const place = (p: Omit<PlannedTensor, 'offset'>) => {
+    const t = { ...p, offset: p.bytes > 0 ? offset : -1 };
+    offset += alignUp(p.bytes);
+    out.push(t);
+    return t;
+  };
+  const tieQ8 = hp.tiedOutput && headType === 'q8_0';
+  for (const slot of tensorSlots(hp)) {
+    const info = findTensor(file, slot.name);
+    if (!info) {
+      if (slot.optional) continue;
+      throw new BitNetError('missing_tensor', `missing tensor ${slot.name} (architecture ${hp.architecture})`);
+    }
+    if (!sameShape(info.shape, slot.shape)) {
+      throw new BitNetError('bad_shape', `tensor ${slot.name} has shape [${info.shape.join(', ')}], expected [${slot.shape.join(', ')}] from the hyperparameters`);
+    }
+    const [cols = 1, rows = 1] = slot.shape;
+    const unsupported = (why: string) => new BitNetError('unsupported_type', `tensor ${slot.name}: ${typeName(info.type)} ${why}`);
+    switch (slot.kind) {
+      case 'vector':
+        if (!VECTOR_TYPES.has(info.type)) throw unsupported('is not supported for a norm vector (F32, F16, BF16)');
+        place({ slot, info, packedType: T.F32, bytes: cols * 4, load: 'vector' });
+        break;
+      case 'scale':
+        if (info.type !== T.F32) throw unsupported('is not supported for a scale (F32)');
+        place({ slot, info, packedType: T.F32, bytes: 0, load: 'scale' });
+        break;
+      case 'matrix': {
+        const bytes = packedBytes(info.type, rows, cols);
+        if (!bytes) throw unsupported(`is not supported for a ${rows}×${cols} matrix by the kernels`);
+        place({ slot, info, packedType: info.type, bytes, load: info.type === T.I2_S ? 'i2s' : 'rows' });
+        break;
+      }
+      case 'embedding': {
+        if (!EMBEDDING_TYPES.has(info.type)) throw unsupported('is not supported for the token embedding');
+        if (tieQ8) {
+          // the head and the embedding share one Q8_0 copy; the stored table is never kept
+          const bytes = packedBytes(T.Q8_0, rows, cols);
+          if (!bytes) throw unsupported('cannot be re-quantized to Q8_0');
+          if (![T.F16, T.F32, T.BF16, T.Q8_0].includes(info.type as 0)) throw unsupported('cannot be re-quantized to a Q8_0 head');
+          place({ slot, info, packedType: T.Q8_0, bytes, load: 'rows' });
+        } else {
+          place({ slot, info, packedType: info.type, bytes: info.byteLength, load: 'direct' });
+          if (hp.tiedOutput) {
+            if (!HEAD_TYPES.has(info.type)) throw unsupported('cannot serve as the output head; use head type q8_0');
+            place({ slot: { ...slot, kind: 'output', role: 'output' }, info, packedType: info.type, bytes: 0, load: 'alias' });
+          }
+        }
+        break;
+      }
+      case 'output': {
+        const packedType = headType === 'q8_0' ? T.Q8_0 : info.type;
+        if (headType === 'f16' && !HEAD_TYPES.has(info.type)) throw unsupported('cannot serve as the output head; use head type q8_0');
+        const bytes = packedBytes(packedType, rows, cols);
+        if (!bytes) throw unsupported(`cannot be stored as ${typeName(packedType)}`);
+        place({ slot, info, packedType, bytes, load: 'rows' });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+export function makePlan(inp: PlanInputs, tensors: PlannedTensor[]): MemoryPlan {
+  const weightBytes = tensors.reduce((s, t) => s + alignUp(t.bytes), 0);
+  const state = inp.stateBytes(inp.nCtx);
+  const kvBytes = inp.kvBytes(inp.nCtx);
+  let staging = 0;
+  for (const t of tensors) {
+    if (t.load === 'i2s') staging = Math.max(staging, t.info.byteLength);
+    else if (t.load === 'rows') staging = Math.max(staging, Math.min(t.info.byteLength, STREAM_CHUNK_BYTES + t.info.byteLength / Math.max(1, t.info.shape[1] ?? 1)));
+    else if (t.load === 'vector') staging = Math.max(staging, t.info.byteLength);
+  }
+  staging = alignUp(staging);
+  const totalBytes = alignUp(weightBytes) + alignUp(Math.max(state, staging)) + ALIGN;
+  const fits = inp.baseBytes + totalBytes <= inp.limitBytes;
+  const plan: MemoryPlan = {
+    weightBytes,
+    kvBytes,
+    scratchBytes: state - kvBytes,
+    stagingBytes: staging,
+    totalBytes,
+    baseBytes: inp.baseBytes,
+    limitBytes: inp.limitBytes,
+    fits,
+    nCtx: inp.nCtx,
+    maxBatch: inp.maxBatch,
+    headType: inp.headType,
+    tensors,
+  };
+  if (!fits) plan.reason = notFitReason(plan, inp);
+  return plan;
+}
+
+const mib = (b: number) => `${(b / 1024 ** 2).toFixed(1)} MiB`;
+
+function notFitReason(p: MemoryPlan, inp: PlanInputs): string {
+  const need = p.baseBytes + p.totalBytes;
+  const parts = [
+    `the model needs ${need} bytes (${mib(need)}: weights ${mib(p.weightBytes)}, KV cache ${mib(p.kvBytes)} for ${p.nCtx} tokens, scratch ${mib(Math.max(p.scratchBytes, 0))}) but the limit is ${p.limitBytes} bytes (${mib(p.limitBytes)}${p.limitBytes === WASM32_LIMIT_BYTES ? ', the 4 GiB wasm32 maximum' : ''})`,
+  ];
+  const over = need - p.limitBytes;
+  const perTok = p.kvBytes / Math.max(1, p.nCtx);
+  const ctxFit = Math.floor((p.nCtx * perTok - over) / perTok);
+  if (ctxFit >= 16) parts.push(`lower the context length to at most ${ctxFit}`);
+  if (inp.headType === 'f16' && inp.hp.tiedOutput) parts.push("use head type 'q8_0' (re-quantizes the F16 embedding, about half its size)");
+  if (parts.length === 1) parts.push('the weights alone do not fit: this model is too large for wasm32');
+  return parts.join('; ');
+}

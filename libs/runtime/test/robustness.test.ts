@@ -1,0 +1,152 @@
+/**
+ * Bad inputs and lifecycle on synthetic models written by tools/models: each failure is a typed
+ * BitNetError with its code; abort leaves the model usable and a fresh run with the same seed gives the
+ * same output; dispose then use fails cleanly; hyperparameters are read from the file (other rope
+ * bases, eps, GQA ratios and vocabulary sizes run); long generations stay finite.
+ */
+import { writeSynthModel } from '@bitnet-wasm/tools-models';
+import { loadNodeKernels, type Kernels } from '@bitnet-wasm/kernels/node';
+import { BitNet, BitNetError, type BitNetErrorCode } from '../src/node';
+
+let kernels: Kernels;
+beforeAll(async () => {
+  kernels = await loadNodeKernels({ flavor: 'st' });
+});
+
+const small = { nEmbd: 128, nLayer: 2, nHead: 4, nHeadKv: 2, nFf: 256, nCtx: 512, vocab: 'bytes' as const, seed: 3 };
+
+async function expectCode(p: Promise<unknown>, code: BitNetErrorCode): Promise<BitNetError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(BitNetError);
+    expect((e as BitNetError).code).toBe(code);
+    return e as BitNetError;
+  }
+  throw new Error(`expected a BitNetError with code ${code}`);
+}
+
+describe('bad models are refused with a typed error', () => {
+  it('missing tensor names the tensor', async () => {
+    const bytes = writeSynthModel({ ...small, omitTensors: ['blk.1.ffn_up.weight'] });
+    const e = await expectCode(BitNet.load(bytes, { kernels }), 'missing_tensor');
+    expect(e.message).toContain('blk.1.ffn_up.weight');
+  });
+
+  it('wrong shape names the tensor and both shapes', async () => {
+    const bytes = writeSynthModel({ ...small, overrideShapes: { 'blk.0.attn_k.weight': [128, 128] } });
+    const e = await expectCode(BitNet.load(bytes, { kernels }), 'bad_shape');
+    expect(e.message).toContain('blk.0.attn_k.weight');
+  });
+
+  it('unsupported tensor type', async () => {
+    const bytes = writeSynthModel({ ...small, overrideTypes: { 'blk.0.attn_norm.weight': 8 /* Q8_0: not a norm type */ } });
+    await expectCode(BitNet.load(bytes, { kernels }), 'unsupported_type');
+  });
+
+  it('unknown architecture and missing hyperparameters', async () => {
+    await expectCode(BitNet.load(writeSynthModel({ ...small, extraMetadata: [{ key: 'general.architecture', type: 8, value: 'gpt-j' }] }), { kernels }), 'unsupported_architecture');
+    await expectCode(
+      BitNet.load(writeSynthModel({ ...small, dropMetadata: ['bitnet-b1.58.attention.layer_norm_rms_epsilon'] }), { kernels }),
+      'bad_metadata',
+    );
+  });
+
+  it('a context that does not fit is refused before loading, with numbers and advice', async () => {
+    const bytes = writeSynthModel(small);
+    const e = await expectCode(BitNet.load(bytes, { kernels, contextLength: 1 << 20, memoryLimitBytes: 256 * 1024 ** 2 }), 'does_not_fit');
+    expect(e.message).toMatch(/needs \d+ bytes/);
+    expect(e.message).toMatch(/context length/);
+  });
+});
+
+describe('lifecycle', () => {
+  it('abort mid-generation leaves the model usable; same seed gives the fresh-model output', async () => {
+    const bytes = writeSynthModel(small);
+    const sampling = { temperature: 0.9, seed: 1234 };
+    const fresh = await BitNet.load(bytes, { kernels });
+    const expected = (await fresh.complete('hello world', { maxTokens: 24, sampling, stopAtEog: false })).tokens;
+    fresh.dispose();
+
+    const model = await BitNet.load(bytes, { kernels });
+    const ac = new AbortController();
+    let seen = 0;
+    await expect(
+      (async () => {
+        for await (const _ of model.generate('hello world', { maxTokens: 24, sampling, signal: ac.signal, stopAtEog: false })) {
+          if (++seen === 5) ac.abort();
+        }
+      })(),
+    ).rejects.toMatchObject({ code: 'aborted', name: 'AbortError' });
+    const again = (await model.complete('hello world', { maxTokens: 24, sampling, stopAtEog: false })).tokens;
+    expect(again).toEqual(expected);
+    model.dispose();
+  });
+
+  it('dispose then use throws disposed', async () => {
+    const model = await BitNet.load(writeSynthModel(small), { kernels });
+    model.dispose();
+    expect(() => model.eval([1])).toThrow(expect.objectContaining({ code: 'disposed' }));
+    expect(() => model.tokenize('x')).toThrow(BitNetError);
+  });
+
+  it('bad tokens and a full context are typed errors', async () => {
+    const model = await BitNet.load(writeSynthModel(small), { kernels, contextLength: 8 });
+    expect(() => model.eval([model.hparams.nVocab])).toThrow(expect.objectContaining({ code: 'bad_input' }));
+    expect(() => model.eval(new Array(9).fill(1))).toThrow(expect.objectContaining({ code: 'context_full' }));
+    model.dispose();
+  });
+
+  it('load can be aborted and the kernels stay usable', async () => {
+    const bytes = writeSynthModel(small);
+    const ac = new AbortController();
+    await expectCode(
+      BitNet.load(bytes, {
+        kernels,
+        signal: ac.signal,
+        onProgress: (p) => {
+          if (p.loadedBytes > 0) ac.abort();
+        },
+      }),
+      'aborted',
+    );
+    const m = await BitNet.load(bytes, { kernels });
+    expect(m.eval([1]).every(Number.isFinite)).toBe(true);
+    m.dispose();
+  });
+});
+
+describe('hyperparameters come from the file', () => {
+  const variants = [
+    { name: 'rope 10000, eps 1e-6, MHA', o: { ropeBase: 10000, eps: 1e-6, nHeadKv: 4 } },
+    { name: 'GQA 8:1, vocab llama-size head_dim 16', o: { nHead: 8, nHeadKv: 1 } },
+    { name: 'arch bitnet (SiLU)', o: { arch: 'bitnet' as const } },
+    { name: 'arch llama (no sub-norms, untied head)', o: { arch: 'llama' as const } },
+    { name: 'TQ2_0 weights', o: { weightType: 'tq2_0' as const, nEmbd: 256, nFf: 512 } },
+    { name: 'TQ1_0 weights', o: { weightType: 'tq1_0' as const, nEmbd: 256, nFf: 512 } },
+  ];
+  for (const v of variants) {
+    it(`runs ${v.name}`, async () => {
+      const model = await BitNet.load(writeSynthModel({ ...small, ...v.o }), { kernels });
+      const hp = model.hparams;
+      if ('ropeBase' in v.o) expect(hp.ropeBase).toBe(v.o.ropeBase);
+      if ('nHeadKv' in v.o) expect(hp.nHeadKv).toBe(v.o.nHeadKv);
+      const logits = model.eval([1, 2, 3]);
+      expect(logits.length).toBe(hp.nVocab);
+      expect(logits.every(Number.isFinite)).toBe(true);
+      model.dispose();
+    });
+  }
+});
+
+describe('long generation', () => {
+  it('4,096 tokens on a synthetic model stay finite', async () => {
+    const model = await BitNet.load(writeSynthModel({ ...small, nLayer: 1, nCtx: 4096 }), { kernels, contextLength: 4096 });
+    const r = await model.complete([1], { maxTokens: 4095, sampling: { temperature: 1, seed: 9 }, stopAtEog: false });
+    expect(r.tokens.length).toBe(4095);
+    expect(model.contextUsed).toBe(4095);
+    expect(model.eval([2]).every(Number.isFinite)).toBe(true);
+    expect(() => model.eval([3])).toThrow(expect.objectContaining({ code: 'context_full' }));
+    model.dispose();
+  }, 120_000);
+});
