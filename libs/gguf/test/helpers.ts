@@ -47,3 +47,50 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Little-endian byte assembler for hand-made (possibly hostile) GGUF files. */
+export class Raw {
+  private parts: number[] = [];
+  u8(v: number): this {
+    this.parts.push(v & 0xff);
+    return this;
+  }
+  u32(v: number): this {
+    for (let i = 0; i < 4; i++) this.parts.push((v >>> (8 * i)) & 0xff);
+    return this;
+  }
+  u64(v: number | bigint): this {
+    let b = BigInt.asUintN(64, BigInt(v));
+    for (let i = 0; i < 8; i++) {
+      this.parts.push(Number(b & 0xffn));
+      b >>= 8n;
+    }
+    return this;
+  }
+  str(s: string): this {
+    const b = new TextEncoder().encode(s);
+    this.u64(b.length);
+    for (const x of b) this.parts.push(x);
+    return this;
+  }
+  bytes(n: number, fill = 0): this {
+    for (let i = 0; i < n; i++) this.parts.push(fill);
+    return this;
+  }
+  /** Zero bytes up to a multiple of `a`. */
+  pad(a: number): this {
+    while (this.parts.length % a !== 0) this.parts.push(0);
+    return this;
+  }
+  get length(): number {
+    return this.parts.length;
+  }
+  build(): Uint8Array {
+    return Uint8Array.from(this.parts);
+  }
+}
+
+/** A GGUF v3 preamble: magic, version, tensor count, kv count. */
+export function preamble(tensors: number | bigint, kvs: number | bigint, version = 3): Raw {
+  return new Raw().u32(0x46554747).u32(version).u64(tensors).u64(kvs);
+}

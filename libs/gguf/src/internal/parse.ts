@@ -133,19 +133,38 @@ class HeaderCursor {
     target = Math.min(target, this.maxHeader);
     if (this.fileSize !== undefined) target = Math.min(target, this.fileSize);
     if (target < end) this.fail(end);
-    let chunk: Uint8Array;
     try {
-      chunk = await this.src.read(this.loaded, target - this.loaded, this.signal);
+      this.append(await this.src.read(this.loaded, target - this.loaded, this.signal), target);
     } catch (e) {
       if (!(e instanceof GgufError)) throw new GgufError('io', `gguf: reading the source failed: ${(e as Error)?.message ?? e}`, { cause: e });
       if (e.code !== 'truncated' || this.fileSize !== undefined || target <= end) throw e;
-      // Unknown size and the big read ran past the end: ask for exactly what is needed.
-      this.fileSize = this.src.size;
-      if (this.fileSize !== undefined && end > this.fileSize) this.fail(end);
-      target = this.fileSize !== undefined ? Math.min(Math.max(end, this.loaded * 2), this.fileSize) : end;
-      chunk = await this.src.read(this.loaded, target - this.loaded, this.signal);
+      await this.findEnd(end, target);
     }
     throwIfAborted(this.signal);
+    if (this.src.size !== undefined) this.fileSize = this.src.size;
+  }
+
+  /**
+   * Unknown size and a read up to `failed` ran past the end: read exactly up to `end` (else the file is truncated),
+   * then bisect (≈log2 requests) for the last readable byte below `failed`, which fixes the file size.
+   */
+  private async findEnd(end: number, failed: number): Promise<void> {
+    this.append(await this.src.read(this.loaded, end - this.loaded, this.signal), end);
+    let hi = failed;
+    while (this.src.size === undefined && hi - this.loaded > 1) {
+      throwIfAborted(this.signal);
+      const mid = Math.floor((this.loaded + hi) / 2);
+      try {
+        this.append(await this.src.read(this.loaded, mid - this.loaded, this.signal), mid);
+      } catch (e) {
+        if (!(e instanceof GgufError) || e.code !== 'truncated') throw e;
+        hi = mid;
+      }
+    }
+    this.fileSize = this.src.size ?? this.loaded;
+  }
+
+  private append(chunk: Uint8Array, target: number): void {
     if (chunk.length !== target - this.loaded) {
       throw new GgufError('truncated', `gguf: source returned ${chunk.length} bytes, wanted ${target - this.loaded}`);
     }
@@ -158,7 +177,6 @@ class HeaderCursor {
     }
     this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     this.loaded = target;
-    if (this.src.size !== undefined) this.fileSize = this.src.size;
   }
 
   u8(): number {
@@ -171,23 +189,27 @@ class HeaderCursor {
     this.pos += 4;
     return v;
   }
-  u64(): bigint {
+  /**
+   * A u64 as a JS number without BigInt: exact below 2^53; anything larger comes out > MAX_SAFE_INTEGER (possibly
+   * rounded), which is all the limit checks need.
+   */
+  u64Num(): number {
     this.need(8);
-    const v = this.dv.getBigUint64(this.pos, true);
+    const lo = this.dv.getUint32(this.pos, true);
+    const hi = this.dv.getUint32(this.pos + 4, true);
     this.pos += 8;
-    return v;
+    return hi * 4294967296 + lo;
   }
   /** A u64 that must fit a safe JS number (counts, dims, offsets). */
   u64Safe(what: string): number {
-    const v = this.u64();
-    if (v > BigInt(MAX_SAFE_BYTES)) throw new GgufError('limit_exceeded', `gguf: ${what} ${v} exceeds 2^53-1`);
-    return Number(v);
+    const v = this.u64Num();
+    if (v > MAX_SAFE_BYTES) throw new GgufError('limit_exceeded', `gguf: ${what} ${v} exceeds 2^53-1`);
+    return v;
   }
 
   str(maxBytes: number, what: string): string {
-    const len64 = this.u64();
-    if (len64 > BigInt(maxBytes)) throw new GgufError('limit_exceeded', `gguf: ${what} length ${len64} exceeds the limit of ${maxBytes} bytes`);
-    const len = Number(len64);
+    const len = this.u64Num();
+    if (len > maxBytes) throw new GgufError('limit_exceeded', `gguf: ${what} length ${len} exceeds the limit of ${maxBytes} bytes`);
     this.checkRemaining(len, what);
     this.need(len);
     const start = this.pos;
@@ -261,11 +283,10 @@ class HeaderCursor {
     if (et === GgufValueType.ARRAY) throw new GgufError('bad_type', `gguf: ${what}: arrays of arrays are not supported`);
     const size = valueTypeSize(et);
     if (size === undefined) throw new GgufError('bad_type', `gguf: ${what}: unknown array element type ${et}`);
-    const count64 = this.u64();
-    if (count64 > BigInt(MAX_ARRAY_ELEMENTS)) {
-      throw new GgufError('limit_exceeded', `gguf: ${what}: array of ${count64} elements exceeds the limit of ${MAX_ARRAY_ELEMENTS}`);
+    const count = this.u64Num();
+    if (count > MAX_ARRAY_ELEMENTS) {
+      throw new GgufError('limit_exceeded', `gguf: ${what}: array of ${count} elements exceeds the limit of ${MAX_ARRAY_ELEMENTS}`);
     }
-    const count = Number(count64);
     // Every element needs at least `size` bytes (strings: their u64 length); check before allocating.
     this.checkRemaining(count * (size || 8), `${what} (array of ${count})`);
     if (size > 0) this.need(count * size);
@@ -276,18 +297,55 @@ class HeaderCursor {
   }
 }
 
-/** UTF-8 decode with an ASCII fast path for the short strings that dominate vocabularies. Invalid bytes become U+FFFD. */
+/**
+ * UTF-8 decode. Short strings (the bulk of a vocabulary) are decoded by hand, since TextDecoder's per-call cost
+ * dominates for them; anything invalid or long goes to TextDecoder (invalid bytes become U+FFFD).
+ */
 function decodeUtf8(buf: Uint8Array, start: number, len: number): string {
-  if (len <= 32) {
-    let s = '';
-    for (let i = 0; i < len; i++) {
-      const c = buf[start + i]!;
-      if (c >= 0x80) return utf8.decode(buf.subarray(start, start + len));
-      s += String.fromCharCode(c);
-    }
-    return s;
+  if (len <= 64) {
+    const s = decodeShortUtf8(buf, start, start + len);
+    if (s !== undefined) return s;
   }
   return utf8.decode(buf.subarray(start, start + len));
+}
+
+/** Scratch UTF-16 units for the hand decoder: ≤ 64 bytes decode to ≤ 64 units. */
+const units = new Uint16Array(64);
+
+/** Strict hand decoder; undefined on any invalid sequence (overlong, surrogate, out of range, cut short). */
+function decodeShortUtf8(buf: Uint8Array, i: number, end: number): string | undefined {
+  let n = 0;
+  while (i < end) {
+    const c = buf[i]!;
+    if (c < 0x80) {
+      units[n++] = c;
+      i += 1;
+    } else if (c >= 0xc2 && c < 0xe0) {
+      const c1 = i + 1 < end ? buf[i + 1]! : 0;
+      if ((c1 & 0xc0) !== 0x80) return undefined;
+      units[n++] = ((c & 0x1f) << 6) | (c1 & 0x3f);
+      i += 2;
+    } else if (c >= 0xe0 && c < 0xf0) {
+      const c1 = i + 1 < end ? buf[i + 1]! : 0;
+      const c2 = i + 2 < end ? buf[i + 2]! : 0;
+      if ((c1 & 0xc0) !== 0x80 || (c2 & 0xc0) !== 0x80) return undefined;
+      const cp = ((c & 0x0f) << 12) | ((c1 & 0x3f) << 6) | (c2 & 0x3f);
+      if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)) return undefined;
+      units[n++] = cp;
+      i += 3;
+    } else if (c >= 0xf0 && c < 0xf5) {
+      const c1 = i + 1 < end ? buf[i + 1]! : 0;
+      const c2 = i + 2 < end ? buf[i + 2]! : 0;
+      const c3 = i + 3 < end ? buf[i + 3]! : 0;
+      if ((c1 & 0xc0) !== 0x80 || (c2 & 0xc0) !== 0x80 || (c3 & 0xc0) !== 0x80) return undefined;
+      const cp = ((c & 0x07) << 18) | ((c1 & 0x3f) << 12) | ((c2 & 0x3f) << 6) | (c3 & 0x3f);
+      if (cp < 0x10000 || cp > 0x10ffff) return undefined;
+      units[n++] = 0xd800 + ((cp - 0x10000) >> 10);
+      units[n++] = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+      i += 4;
+    } else return undefined;
+  }
+  return String.fromCharCode.apply(null, units.subarray(0, n) as unknown as number[]);
 }
 
 /** Runs a synchronous decoder over records [done, count), committing after each record and growing the buffer on NeedMore. */
@@ -383,12 +441,10 @@ export async function parseGguf(input: Uint8Array | ArrayBuffer | Blob | ByteSou
       }
       if (version === 1) throw new GgufError('unsupported_version', 'gguf: unsupported version 1 (obsolete; only versions 2 and 3 are supported)');
       if (version !== 2 && version !== 3) throw new GgufError('unsupported_version', `gguf: unsupported version ${version} (only versions 2 and 3 are supported)`);
-      const tc = c.u64();
-      const kc = c.u64();
-      if (tc > BigInt(MAX_TENSOR_COUNT)) throw new GgufError('limit_exceeded', `gguf: tensor count ${tc} exceeds the limit of ${MAX_TENSOR_COUNT}`);
-      if (kc > BigInt(MAX_KV_COUNT)) throw new GgufError('limit_exceeded', `gguf: metadata count ${kc} exceeds the limit of ${MAX_KV_COUNT}`);
-      tensorCount = Number(tc);
-      kvCount = Number(kc);
+      tensorCount = c.u64Num();
+      kvCount = c.u64Num();
+      if (tensorCount > MAX_TENSOR_COUNT) throw new GgufError('limit_exceeded', `gguf: tensor count ${tensorCount} exceeds the limit of ${MAX_TENSOR_COUNT}`);
+      if (kvCount > MAX_KV_COUNT) throw new GgufError('limit_exceeded', `gguf: metadata count ${kvCount} exceeds the limit of ${MAX_KV_COUNT}`);
       c.checkRemaining(kvCount * MIN_KV_RECORD_BYTES + tensorCount * MIN_TENSOR_INFO_BYTES, `${kvCount} metadata records and ${tensorCount} tensor infos`);
     },
     signal,
