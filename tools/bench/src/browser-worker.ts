@@ -1,0 +1,129 @@
+/**
+ * The bench page's worker for our engine (a classic worker, bundled as an IIFE, because the emscripten
+ * glue is loaded with importScripts, as in apps/web's worker). One worker measures one thread count:
+ * fetch the model into a Blob (fetch_ms), load the st or mt kernels and BitNet.load from the Blob
+ * (load_ms), warm up, then prefill (n_prompt fixed tokens from an empty cache) and decode (n_gen
+ * single-token evals after one BOS token), each `reps` times, timed with performance.now around eval.
+ * The page terminates the worker afterwards, which frees its WebAssembly memory.
+ */
+// The bench creates the kernels itself, exactly as apps/web's worker does (tools may otherwise not
+// depend on the kernels library).
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { createKernels, wasmFileNames, type EmscriptenFactory, type KernelsFlavor } from '@bitnet-wasm/kernels';
+import { BitNet } from '@bitnet-wasm/runtime';
+import { benchTokens, makeResult, type BrowserBenchResult, type BrowserBenchSettings } from './browser-common';
+
+/** Page → worker: measure one thread count. */
+export interface WorkerRequest {
+  settings: BrowserBenchSettings;
+  threads: number;
+  browser: string;
+  modelFilename: string;
+  modelType: string;
+}
+
+/** Worker → page messages. */
+export type WorkerMessage =
+  | { kind: 'log'; text: string }
+  | { kind: 'done'; results: BrowserBenchResult[] }
+  | { kind: 'error'; message: string };
+
+interface WorkerScope {
+  location: { href: string };
+  importScripts(...urls: string[]): void;
+  postMessage(message: WorkerMessage): void;
+  addEventListener(type: 'message', listener: (ev: { data: WorkerRequest }) => void): void;
+  createBitnetSt?: EmscriptenFactory;
+  createBitnetMt?: EmscriptenFactory;
+}
+
+const scope = self as unknown as WorkerScope;
+const WASM_BASE = new URL('/wasm/', scope.location.href).href;
+const log = (text: string): void => scope.postMessage({ kind: 'log', text });
+
+async function run(req: WorkerRequest): Promise<BrowserBenchResult[]> {
+  const { settings: s, threads } = req;
+  const flavor: KernelsFlavor = s.flavor === 'auto' ? (threads > 1 ? 'mt' : 'st') : s.flavor;
+  if (threads > 1 && flavor !== 'mt') throw new Error(`${threads} threads need the mt kernels`);
+
+  const tf = performance.now();
+  const res = await fetch(s.model);
+  if (!res.ok) throw new Error(`GET ${s.model}: HTTP ${res.status}`);
+  const blob = await res.blob();
+  const fetchMs = performance.now() - tf;
+  log(`fetched ${blob.size} bytes in ${Math.round(fetchMs)} ms`);
+
+  const t0 = performance.now();
+  const names = wasmFileNames(flavor);
+  scope.importScripts(WASM_BASE + names.glue);
+  const factory = flavor === 'mt' ? scope.createBitnetMt : scope.createBitnetSt;
+  if (typeof factory !== 'function') throw new Error(`${names.glue} did not define its factory`);
+  const kernels = await createKernels(factory, {
+    flavor,
+    threads,
+    locateFile: (f: string) => WASM_BASE + f,
+    ...(flavor === 'mt' ? { mainScriptUrlOrBlob: WASM_BASE + names.glue } : {}),
+  });
+  const model = await BitNet.load(blob, { kernels, threads, headType: s.head, contextLength: s.ctx, batchSize: s.batch });
+  const loadMs = performance.now() - t0;
+  log(`loaded in ${Math.round(loadMs)} ms (${flavor}, ${threads} thread(s), nCtx ${model.plan.nCtx})`);
+
+  const nVocab = model.hparams.nVocab;
+  const base = {
+    engine: 'bitnet-wasm' as const,
+    browser: req.browser,
+    model_filename: req.modelFilename,
+    model_type: req.modelType,
+    n_threads: threads,
+    head_type: s.head,
+    kernels: flavor,
+    n_batch: s.batch,
+    n_ctx: model.plan.nCtx,
+    load_ms: Math.round(loadMs),
+    fetch_ms: Math.round(fetchMs),
+    timing: 'js' as const,
+  };
+  const out: BrowserBenchResult[] = [];
+  try {
+    // warm-up: a short prefill (the same as `bitnet bench`)
+    model.reset();
+    model.eval(benchTokens(nVocab, Math.min(8, s.ctx), 1));
+    if (s.nPrompt > 0) {
+      const secs: number[] = [];
+      for (let rep = 0; rep < s.reps; rep++) {
+        model.reset();
+        const toks = benchTokens(nVocab, s.nPrompt, rep + 2);
+        const t = performance.now();
+        model.eval(toks);
+        secs.push((performance.now() - t) / 1000);
+        log(`pp${s.nPrompt} rep ${rep + 1}: ${(s.nPrompt / secs[rep]!).toFixed(2)} t/s`);
+      }
+      out.push(makeResult(base, s.nPrompt, 0, secs));
+    }
+    if (s.nGen > 0) {
+      const secs: number[] = [];
+      const bos = model.tokenizer.bosId ?? 0;
+      for (let rep = 0; rep < s.reps; rep++) {
+        model.reset();
+        model.eval([bos]);
+        const toks = benchTokens(nVocab, s.nGen, rep + 100);
+        const t = performance.now();
+        for (const tok of toks) model.eval([tok]);
+        secs.push((performance.now() - t) / 1000);
+        log(`tg${s.nGen} rep ${rep + 1}: ${(s.nGen / secs[rep]!).toFixed(2)} t/s`);
+      }
+      out.push(makeResult(base, 0, s.nGen, secs));
+    }
+  } finally {
+    model.dispose();
+    kernels.dispose();
+  }
+  return out;
+}
+
+scope.addEventListener('message', (ev) => {
+  run(ev.data).then(
+    (results) => scope.postMessage({ kind: 'done', results }),
+    (e: unknown) => scope.postMessage({ kind: 'error', message: `${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}` }),
+  );
+});
