@@ -1,0 +1,159 @@
+/**
+ * `bitnet bench`: llama-bench-style throughput measurements.
+ *   bitnet bench --model <gguf> [-p 128,512] [-n 64,128] [-t 1,2] [--head f16|q8_0] [--reps 3] [--json]
+ * For every (threads, head) the model is loaded once (load_ms); then for every -p a prefill of that many
+ * tokens from an empty cache, and for every -n that many single-token decode steps after one BOS token,
+ * each repeated --reps times. Tokens are fixed pseudo-random ids (the speed does not depend on them).
+ * `--json` prints an array with llama-bench's field names plus load_ms, peak_rss_bytes, head_type.
+ */
+import { basename } from 'node:path';
+import { loadModel, type BitNet } from '@bitnet-wasm/runtime/node';
+import { headOpt, intList, intOpt, parse, reportError, UsageError } from '../cli-util';
+
+export interface BenchResult {
+  model_filename: string;
+  model_type: string;
+  model_n_params: number;
+  n_threads: number;
+  n_prompt: number;
+  n_gen: number;
+  test: string;
+  head_type: string;
+  kernels: string;
+  avg_ns: number;
+  stddev_ns: number;
+  avg_ts: number;
+  stddev_ts: number;
+  samples_ts: number[];
+  load_ms: number;
+  peak_rss_bytes: number;
+}
+
+const meanSd = (xs: number[]) => {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0;
+  return { m, sd };
+};
+
+function tokensFor(model: BitNet, n: number, salt: number): number[] {
+  const v = model.hparams.nVocab;
+  let x = (0x9e3779b9 ^ salt) >>> 0;
+  return Array.from({ length: n }, () => {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    return x % v;
+  });
+}
+
+const peakRss = () => process.resourceUsage().maxRSS * 1024;
+
+export async function runBench(opts: { model: string; prompts: number[]; gens: number[]; threads: number[]; heads: ('f16' | 'q8_0')[]; reps: number; onResult?: (r: BenchResult) => void }): Promise<BenchResult[]> {
+  const out: BenchResult[] = [];
+  for (const headType of opts.heads) {
+    for (const threads of opts.threads) {
+      const maxCtx = Math.max(...opts.prompts, ...opts.gens.map((g) => g + 1), 1);
+      const t0 = performance.now();
+      const model = await loadModel(opts.model, { threads, headType, contextLength: maxCtx });
+      const loadMs = performance.now() - t0;
+      const base = {
+        model_filename: basename(opts.model),
+        model_type: model.info.architecture,
+        model_n_params: model.info.parameterCount,
+        n_threads: threads,
+        head_type: headType,
+        kernels: model.info.flavor,
+        load_ms: Math.round(loadMs),
+      };
+      try {
+        // warm-up: one short prefill and a few decode steps
+        model.reset();
+        model.eval(tokensFor(model, Math.min(8, maxCtx), 1));
+        const push = (n_prompt: number, n_gen: number, secs: number[]) => {
+          const n = n_prompt + n_gen;
+          const ts = secs.map((s) => n / s);
+          const { m, sd } = meanSd(ts);
+          const ns = meanSd(secs.map((s) => s * 1e9));
+          const r: BenchResult = {
+            ...base,
+            n_prompt,
+            n_gen,
+            test: n_prompt ? `pp${n_prompt}` : `tg${n_gen}`,
+            avg_ns: Math.round(ns.m),
+            stddev_ns: Math.round(ns.sd),
+            avg_ts: m,
+            stddev_ts: sd,
+            samples_ts: ts,
+            peak_rss_bytes: peakRss(),
+          };
+          out.push(r);
+          opts.onResult?.(r);
+        };
+        for (const p of opts.prompts) {
+          if (p <= 0) continue;
+          const secs: number[] = [];
+          for (let rep = 0; rep < opts.reps; rep++) {
+            model.reset();
+            const toks = tokensFor(model, p, rep + 2);
+            const s = performance.now();
+            model.eval(toks);
+            secs.push((performance.now() - s) / 1000);
+          }
+          push(p, 0, secs);
+        }
+        for (const g of opts.gens) {
+          if (g <= 0) continue;
+          const secs: number[] = [];
+          for (let rep = 0; rep < opts.reps; rep++) {
+            model.reset();
+            const bos = model.tokenizer.bosId ?? 0;
+            model.eval([bos]);
+            const toks = tokensFor(model, g, rep + 100);
+            const s = performance.now();
+            for (const t of toks) model.eval([t]);
+            secs.push((performance.now() - s) / 1000);
+          }
+          push(0, g, secs);
+        }
+      } finally {
+        model.dispose();
+      }
+    }
+  }
+  return out;
+}
+
+export async function benchCommand(argv: string[]): Promise<number> {
+  try {
+    const { values: v } = parse(argv, {
+      model: { type: 'string', short: 'm' },
+      p: { type: 'string', short: 'p' },
+      n: { type: 'string', short: 'n' },
+      t: { type: 'string', short: 't' },
+      head: { type: 'string' },
+      reps: { type: 'string', short: 'r' },
+      json: { type: 'boolean' },
+    });
+    if (!v.model) throw new UsageError('usage: bitnet bench --model <gguf> [-p 128,512] [-n 64,128] [-t 1,2] [--head f16|q8_0[,…]] [--reps 3] [--json]');
+    const heads = (v.head ?? 'f16').split(',').map((h) => headOpt(h.trim())!);
+    const reps = intOpt(v.reps, 'reps', 3)!;
+    if (reps < 1) throw new UsageError('--reps must be at least 1');
+    if (!v.json) process.stdout.write(`| model | params | head | threads | test | t/s |\n|---|---|---|---|---|---|\n`);
+    const results = await runBench({
+      model: v.model,
+      prompts: intList(v.p, 'p', [128]),
+      gens: intList(v.n, 'n', [64]),
+      threads: intList(v.t, 't', [1]),
+      heads,
+      reps,
+      onResult: v.json
+        ? undefined
+        : (r) =>
+            process.stdout.write(
+              `| ${r.model_filename} | ${(r.model_n_params / 1e9).toFixed(2)} B | ${r.head_type} | ${r.n_threads} | ${r.test} | ${r.avg_ts.toFixed(2)} ± ${r.stddev_ts.toFixed(2)} |\n`,
+            ),
+    });
+    if (v.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+    return 0;
+  } catch (e) {
+    return reportError(e);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * `bitnet chat --model <gguf>`: an interactive chat in the terminal using the model's chat format.
+ * Commands at the prompt: /reset clears the conversation, /exit (or Ctrl-D) quits. Ctrl-C stops the
+ * current reply (the model stays loaded).
+ */
+import { createInterface } from 'node:readline/promises';
+import { loadModel, type ChatMessage } from '@bitnet-wasm/runtime/node';
+import { intOpt, parse, progressBar, reportError, UsageError } from '../cli-util';
+import { GENERATE_OPTIONS, loadOptionsFrom, samplingFrom } from './generate';
+
+export async function chatCommand(argv: string[]): Promise<number> {
+  try {
+    const { values: v } = parse(argv, { ...GENERATE_OPTIONS, system: { type: 'string', short: 's' } });
+    if (!v.model) throw new UsageError('usage: bitnet chat --model <gguf> [--system <text>] [sampling options]');
+    const model = await loadModel(v.model, { ...loadOptionsFrom(v), onProgress: progressBar('loading') });
+    const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+    const messages: ChatMessage[] = v.system ? [{ role: 'system', content: v.system }] : [];
+    let current: AbortController | undefined;
+    rl.on('SIGINT', () => {
+      if (current) current.abort();
+      else rl.close();
+    });
+    process.stderr.write(`${model.info.architecture} loaded · ${model.plan.nCtx} tokens context · /reset, /exit\n`);
+    try {
+      for (;;) {
+        let line: string;
+        try {
+          line = await rl.question('> ');
+        } catch {
+          break; // input closed
+        }
+        const text = line.trim();
+        if (text === '/exit') break;
+        if (text === '/reset') {
+          messages.length = v.system ? 1 : 0;
+          model.reset();
+          continue;
+        }
+        if (!text) continue;
+        messages.push({ role: 'user', content: text });
+        current = new AbortController();
+        let reply = '';
+        try {
+          const it = model.chat(messages, { maxTokens: intOpt(v.n, 'n', 512), sampling: samplingFrom(v), signal: current.signal });
+          for await (const ev of it) {
+            reply += ev.text;
+            process.stdout.write(ev.text);
+          }
+        } catch (e) {
+          if ((e as Error).name !== 'AbortError') throw e;
+          process.stdout.write(' [stopped]');
+        } finally {
+          current = undefined;
+        }
+        process.stdout.write('\n');
+        messages.push({ role: 'assistant', content: reply.trim() });
+      }
+    } finally {
+      rl.close();
+      model.dispose();
+    }
+    return 0;
+  } catch (e) {
+    return reportError(e);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * generate / eval / bench through the real `bitnet` bin on bitnet.cpp's oracle model: the CLI must give
+ * the reference's greedy ids and logits, JSON where asked, and typed errors with non-zero exits.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const BIN = resolve(__dirname, '../../bin/bitnet.cjs');
+const FIX = process.env.BITNET_FIXTURES!;
+const ORACLE = join(FIX, 'oracle');
+const MODEL = join(ORACLE, 'tiny-bitnet-b158-i2_s.gguf');
+const meta = JSON.parse(readFileSync(join(ORACLE, 'tiny.oracle.json'), 'utf8'));
+const sg = JSON.parse(readFileSync(join(ORACLE, 'tiny.seqgreedy.json'), 'utf8'));
+
+const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+
+describe('bitnet generate / eval / bench', () => {
+  it('generate --json reproduces bitnet.cpp greedy ids from token ids', () => {
+    const r = run(['generate', '--model', MODEL, '--tokens', meta.prompt_ids.join(','), '-n', '16', '--temp', '0', '--ignore-eos', '--json', '--threads', '1']);
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.ids).toEqual(sg.greedy_ids_after_seq_prefill);
+    expect(j.promptIds).toEqual(meta.prompt_ids);
+    expect(typeof j.timings.decodeTokensPerSecond).toBe('number');
+  });
+
+  it('eval writes one float32 row per token equal to bitnet.cpp seq_logits', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'bitnet-eval-')), 'l.f32');
+    const r = run(['eval', '--model', MODEL, '--tokens', meta.prompt_ids.join(','), '--logits-out', out]);
+    expect(r.status).toBe(0);
+    const got = new Float32Array(new Uint8Array(readFileSync(out)).buffer);
+    const ref = new Float32Array(new Uint8Array(readFileSync(join(ORACLE, 'tiny.seq_logits.f32'))).buffer);
+    expect(got.length).toBe(ref.length);
+    let m = 0;
+    for (let i = 0; i < ref.length; i++) m = Math.max(m, Math.abs(got[i]! - ref[i]!));
+    expect(m).toBeLessThanOrEqual(0.5);
+  });
+
+  it('bench --json prints llama-bench fields', () => {
+    const r = run(['bench', '--model', MODEL, '-p', '16', '-n', '8', '-t', '1', '--reps', '2', '--json']);
+    expect(r.status).toBe(0);
+    const rows = JSON.parse(r.stdout);
+    expect(rows.map((x: { test: string }) => x.test)).toEqual(['pp16', 'tg8']);
+    for (const x of rows) {
+      for (const k of ['n_threads', 'n_prompt', 'n_gen', 'avg_ts', 'stddev_ts', 'load_ms', 'peak_rss_bytes', 'head_type']) expect(x).toHaveProperty(k);
+      expect(x.avg_ts).toBeGreaterThan(0);
+      expect(x.samples_ts).toHaveLength(2);
+    }
+  });
+
+  it('bad input exits non-zero with the error code', () => {
+    const r = run(['generate', '--model', join(FIX, 'oracle', 'tiny.oracle.json'), '--prompt', 'x']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^error \[\w+\]:/m);
+    const u = run(['generate', '--prompt', 'x']);
+    expect(u.status).toBe(2);
+    const t = run(['generate', '--model', MODEL, '--tokens', '1,99999']);
+    expect(t.status).toBe(1);
+    expect(t.stderr).toContain('error [bad_input]');
+  });
+});

@@ -1,0 +1,14 @@
+/** Entry point of the bundled CLI (see bin/bitnet.cjs): run main() and exit with its code. */
+import { main } from './main';
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // the threaded kernels keep worker threads alive; the CLI is done
+    setImmediate(() => process.exit(code));
+  },
+  (e) => {
+    process.stderr.write(`bitnet: ${(e as Error)?.stack ?? e}\n`);
+    process.exit(1);
+  },
+);
