@@ -7,6 +7,7 @@
  */
 import { BYTE_TO_CHAR } from './byte-map';
 import { MergeHeap } from './heap';
+import { PairTable, StringIdTable } from './tables';
 
 /** Longest pre-token (UTF-16 units) whose result is cached; longer ones are rare and would bloat the cache. */
 const MAX_CACHED_WORD = 128;
@@ -24,11 +25,12 @@ export class BpeEncoder {
   private readonly nVocab: number;
   private readonly tokenToId: ReadonlyMap<string, number>;
   private readonly ignoreMerges: boolean;
-  /** interned id of (left * stride + right) → merge rank */
-  private readonly rankOf = new Map<number, number>();
-  /** merge rank → interned id of the merged string */
+  /** (interned left, interned right) → merge rank */
+  private readonly rankOf: PairTable;
+  /** merge rank → interned id of the merged string, resolved on first use (-2 = not yet) */
   private readonly mergeResult: Int32Array;
-  private readonly stride: number;
+  private readonly merges: readonly string[];
+  private readonly extra = new Map<string, number>();
   /** byte → interned id of its one-character symbol, or -1 when no token or merge uses it */
   private readonly byteSym = new Int32Array(256);
   /** byte → vocabulary id of the one-character token for the byte fallback of printable ASCII, or -1 */
@@ -48,41 +50,54 @@ export class BpeEncoder {
     this.nVocab = t.tokens.length;
     this.tokenToId = t.tokenToId;
     this.ignoreMerges = t.ignoreMerges;
-    // Intern every string a merge mentions; vocabulary strings keep their token id.
-    const extra = new Map<string, number>();
-    const intern = (s: string): number => {
-      const id = this.tokenToId.get(s);
-      if (id !== undefined) return id;
-      let e = extra.get(s);
-      if (e === undefined) {
-        e = this.nVocab + extra.size;
-        extra.set(s, e);
-      }
-      return e;
-    };
+    // Intern the two sides of every merge (vocabulary strings keep their token id); a merge's result is
+    // interned the first time the merge is applied. The interned space is bounded: a result that is not a side
+    // of any merge can never merge again, so it needs no pair key.
+    this.merges = t.merges;
     const nm = t.merges.length;
     const lefts = new Int32Array(nm);
     const rights = new Int32Array(nm);
-    this.mergeResult = new Int32Array(nm);
+    this.mergeResult = new Int32Array(nm).fill(-2);
+    const table = new StringIdTable(t.tokens);
     for (let r = 0; r < nm; r++) {
       const m = t.merges[r]!;
       const sp = m.indexOf(' ', 1);
-      const a = m.slice(0, sp);
-      const b = m.slice(sp + 1);
-      lefts[r] = intern(a);
-      rights[r] = intern(b);
-      this.mergeResult[r] = intern(a + b);
+      const a = table.find(m, 0, sp);
+      lefts[r] = a >= 0 ? a : this.intern(m.slice(0, sp));
+      const b = table.find(m, sp + 1, m.length);
+      rights[r] = b >= 0 ? b : this.intern(m.slice(sp + 1));
     }
     for (let b = 0; b < 256; b++) {
       const ch = BYTE_TO_CHAR[b]!;
-      this.byteSym[b] = this.tokenToId.get(ch) ?? extra.get(ch) ?? -1;
+      this.byteSym[b] = this.tokenToId.get(ch) ?? this.extra.get(ch) ?? -1;
       if (b >= 0x21 && b <= 0x7e) this.asciiFallback[b] = this.tokenToId.get(String.fromCharCode(b)) ?? -1;
     }
-    this.stride = this.nVocab + extra.size;
-    for (let r = 0; r < nm; r++) {
-      const key = lefts[r]! * this.stride + rights[r]!;
-      if (!this.rankOf.has(key)) this.rankOf.set(key, r); // the first occurrence of a pair wins, as in llama.cpp
+    this.rankOf = new PairTable(nm);
+    for (let r = 0; r < nm; r++) this.rankOf.setIfAbsent(lefts[r]!, rights[r]!, r); // the first occurrence of a pair wins, as in llama.cpp
+  }
+
+  private intern(s: string): number {
+    const id = this.tokenToId.get(s);
+    if (id !== undefined) return id;
+    let e = this.extra.get(s);
+    if (e === undefined) {
+      e = this.nVocab + this.extra.size;
+      this.extra.set(s, e);
     }
+    return e;
+  }
+
+  /** Interned id of a merge's result: its token id, an id of a merge side, or -1 (a string no merge continues from). */
+  private resultOf(rank: number): number {
+    let id = this.mergeResult[rank]!;
+    if (id === -2) {
+      const m = this.merges[rank]!;
+      const sp = m.indexOf(' ', 1);
+      const s = m.slice(0, sp) + m.slice(sp + 1);
+      id = this.tokenToId.get(s) ?? this.extra.get(s) ?? -1;
+      this.mergeResult[rank] = id;
+    }
+    return id;
   }
 
   /** Appends the ids of one pre-token to `out`. */
@@ -135,7 +150,7 @@ export class BpeEncoder {
       const r = heap.topRight;
       // stale: one side already merged into something else (its symbol changed or it died)
       if (end[l] === start[l] || end[r] === start[r] || sym[l] !== heap.topAux || sym[r] !== heap.topAux2) continue;
-      sym[l] = this.mergeResult[heap.topKey]!;
+      sym[l] = this.resultOf(heap.topKey);
       end[l] = end[r]!;
       end[r] = start[r]!; // dead
       const nr = next[r]!;
@@ -163,8 +178,8 @@ export class BpeEncoder {
     const a = this.sym[l]!;
     const b = this.sym[r]!;
     if (a < 0 || b < 0) return;
-    const rank = this.rankOf.get(a * this.stride + b);
-    if (rank !== undefined) this.heap.push(rank, l, r, a, b);
+    const rank = this.rankOf.get(a, b);
+    if (rank >= 0) this.heap.push(rank, l, r, a, b);
   }
 
   private growSymbols(n: number): void {
