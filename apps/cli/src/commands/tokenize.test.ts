@@ -59,6 +59,12 @@ it('--file reads the text from a file', async () => {
   expect(JSON.parse(r.out)).toEqual(IDS);
 });
 
+it('--help prints the usage', async () => {
+  const r = await run(['--help']);
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(/^usage: bitnet tokenize/);
+});
+
 it('usage errors exit 2, a bad file exits 1 with a coded message', async () => {
   expect((await run(['hello'])).code).toBe(2);
   expect((await run(['-m', ORACLE])).code).toBe(2);

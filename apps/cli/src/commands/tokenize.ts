@@ -56,6 +56,7 @@ export async function tokenizeCommand(argv: string[]): Promise<number> {
           'parse-special': { type: 'boolean' },
           json: { type: 'boolean' },
           'show-pieces': { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
         },
         allowPositionals: true,
         strict: true,
@@ -64,6 +65,10 @@ export async function tokenizeCommand(argv: string[]): Promise<number> {
       throw new UsageError(`${(e as Error).message}\n${USAGE}`);
     }
     const { values: v, positionals } = parsed;
+    if (v.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
     if (!v.model) throw new UsageError(USAGE);
     if (v.file !== undefined && positionals.length > 0) throw new UsageError(`give either --file or a text, not both\n${USAGE}`);
     if (v.file === undefined && positionals.length === 0) throw new UsageError(`no text to tokenize\n${USAGE}`);
