@@ -139,6 +139,21 @@ describe('hyperparameters come from the file', () => {
   }
 });
 
+describe('memory', () => {
+  it('grows WebAssembly memory once at load, never during generation', async () => {
+    const k = await loadNodeKernels({ flavor: 'st' });
+    const before = k.memoryBytes();
+    const model = await BitNet.load(writeSynthModel({ ...small, nCtx: 2048 }), { kernels: k, contextLength: 2048 });
+    const afterLoad = k.memoryBytes();
+    expect(afterLoad).toBeGreaterThanOrEqual(before);
+    expect(afterLoad - before).toBeLessThanOrEqual(model.plan.totalBytes + model.plan.totalBytes / 4 + (16 << 20));
+    await model.complete('memory', { maxTokens: 200, sampling: { temperature: 1, seed: 2 }, stopAtEog: false });
+    model.eval(Array.from({ length: 100 }, (_, i) => i + 1), { allLogits: true });
+    expect(k.memoryBytes()).toBe(afterLoad);
+    model.dispose();
+  });
+});
+
 describe('long generation', () => {
   it('4,096 tokens on a synthetic model stay finite', async () => {
     const model = await BitNet.load(writeSynthModel({ ...small, nLayer: 1, nCtx: 4096 }), { kernels, contextLength: 4096 });

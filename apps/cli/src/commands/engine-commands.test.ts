@@ -50,6 +50,18 @@ describe('bitnet generate / eval / bench', () => {
     }
   });
 
+  it('chat answers each line from stdin and exits on /exit', () => {
+    const r = spawnSync(process.execPath, [BIN, 'chat', '--model', MODEL, '--temp', '0', '-n', '8'], {
+      input: 'Hello there\n/reset\nAnd again\n/exit\n',
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('bitnet-b1.58 loaded');
+    // two questions → two answers (each ends with a newline after the streamed text)
+    expect((r.stdout.match(/> /g) ?? []).length).toBeGreaterThanOrEqual(3);
+  });
+
   it('bad input exits non-zero with the error code', () => {
     const r = run(['generate', '--model', join(FIX, 'oracle', 'tiny.oracle.json'), '--prompt', 'x']);
     expect(r.status).toBe(1);
