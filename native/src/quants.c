@@ -99,6 +99,12 @@ void bn_quantize_row_q8_K_ref(block_q8_K *y, const float *x, int n) {
     }
 }
 
+// roundf (half away from zero) without the libm call: exact, since v - trunc(v) is exact in f32
+static inline float round_away(float v) {
+    const float t = truncf(v);
+    return fabsf(v - t) >= 0.5f ? t + copysignf(1.0f, v) : t;
+}
+
 // ggml quantize_row_q8_0_ref: d = amax/127, q = roundf(x / d) (half away from zero)
 void bn_quantize_row_q8_0_ref(block_q8_0 *y, const float *x, int n) {
     for (int b = 0; b < n / QK8_0; b++, x += QK8_0) {
@@ -108,7 +114,7 @@ void bn_quantize_row_q8_0_ref(block_q8_0 *y, const float *x, int n) {
         const float id = d != 0.0f ? 1.0f / d : 0.0f;
         y[b].d = bn_fp32_to_fp16(d);
         for (int j = 0; j < QK8_0; j++) {
-            const float v = roundf(x[j] * id);
+            const float v = round_away(x[j] * id);
             y[b].qs[j] = (int8_t)(v != v ? 0 : v > 127.0f ? 127 : v < -128.0f ? -128 : (int)v);
         }
     }

@@ -20,3 +20,4 @@ export {
   type CreateKernelsOptions,
 } from './internal/loader';
 export { detectWasmFeatures, type WasmFeatures } from './internal/features';
+export { BnType, allocWeight, writeWeight, readWeight, type BnWeightFields } from './internal/weights';

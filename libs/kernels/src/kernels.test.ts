@@ -6,11 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseGguf, readTensorData, toByteSource, type GgufFile } from '@bitnet-wasm/gguf';
-import { loadNodeKernels, type Kernels } from './node';
+import { loadNodeKernels, allocWeight, readWeight, BnType, type Kernels } from './node';
 
 const FIX = process.env.BITNET_FIXTURES ?? join(__dirname, '../../../../shared/fixtures');
-const BN_TYPE = { F16: 1, TQ1_0: 34, TQ2_0: 35, I2_S: 36 } as const;
-const WEIGHT_STRUCT = 32; // sizeof(bn_weight) = 20 on wasm32, rounded up
+const BN_TYPE = BnType;
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -57,6 +56,7 @@ describe.each(['st', 'mt'] as const)('kernels (%s flavour)', (flavor) => {
   afterAll(() => k.dispose());
 
   it('SIMD128 and portable kernels match the scalar references (bn_selftest)', () => {
+    expect(k.fn.bn_kernels_active_id!()).toBe(1); // the SIMD128 set is the one in use
     for (const seed of [1, 2, 3]) expect(k.fn.bn_selftest!(seed, 0)).toBe(0);
   });
 
@@ -73,17 +73,14 @@ describe.each(['st', 'mt'] as const)('kernels (%s flavour)', (flavor) => {
     const gguf = k.malloc(rows * cols / 4 + 32);
     const pt = put(k, new Uint8Array(t.buffer));
     k.fn.bn_test_encode_i2s!(gguf, pt, rows, cols, 0.75);
-    const w = k.malloc(WEIGHT_STRUCT);
+    const w = allocWeight(k);
     const packed = k.malloc(k.fn.bn_weight_packed_bytes!(BN_TYPE.I2_S, rows, cols));
     k.check(k.fn.bn_weight_pack_i2s!(w, packed, gguf, rows, cols), 'pack');
     const x = new Float32Array(3 * cols).map(() => rnd() * 2 - 1);
     const f16 = k.malloc(rows * cols * 2);
     const h = new Uint16Array(rows * cols).map(() => (Math.floor(rnd() * 0x7800) | (rnd() < 0.5 ? 0x8000 : 0)) & 0xbbff);
     k.heapU8().set(new Uint8Array(h.buffer), f16);
-    const wf = k.malloc(WEIGHT_STRUCT);
-    k.heapI32().set([BN_TYPE.F16, rows, cols], wf >> 2);
-    k.heapF32()[(wf >> 2) + 3] = 1;
-    k.heapU8().set(new Uint8Array(new Uint32Array([f16]).buffer), wf + 16);
+    const wf = allocWeight(k, { type: BN_TYPE.F16, rows, cols, scale: 1, data: f16 });
     const results: Float32Array[][] = [];
     for (let n = 1; n <= 4; n++) {
       expect(k.fn.bn_threads_init!(n)).toBe(0);
@@ -113,10 +110,12 @@ describe.each(['st', 'mt'] as const)('kernels (%s flavour)', (flavor) => {
         const data = await readTensorData(toByteSource(bytes), file, t);
         expect(data.length).toBe(rows * cols / 4 + 32);
         const src = put(k, data);
-        const w = k.malloc(WEIGHT_STRUCT);
+        const w = allocWeight(k);
         const packed = k.malloc(k.fn.bn_weight_packed_bytes!(BN_TYPE.I2_S, rows, cols));
         k.check(k.fn.bn_weight_pack_i2s!(w, packed, src, rows, cols), `pack ${t.name}`);
-        const scale = k.heapF32()[(w >> 2) + 3]!;
+        const fields = readWeight(k, w);
+        expect(fields).toMatchObject({ type: BN_TYPE.I2_S, rows, cols, data: packed });
+        const scale = fields.scale;
         expect(scale).toBe(oracle.ternary_weight_scales[t.name.replace(/\.weight$/, '')]);
         // one-hot activations read back columns of scale*T; compare with a decode written from the spec
         const nCols = 5;
@@ -169,11 +168,8 @@ describe.each(['st', 'mt'] as const)('kernels (%s flavour)', (flavor) => {
         const x = new Float32Array(2 * cols).map(() => rnd() * 2 - 1);
         const ys: Float32Array[] = [];
         for (const [type, src] of [[BN_TYPE.TQ2_0, src2], [BN_TYPE.TQ1_0, tq1]] as const) {
-          const w = k.malloc(WEIGHT_STRUCT);
           const packed = k.malloc(k.fn.bn_weight_packed_bytes!(type, rows, cols));
-          k.heapI32().set([type, rows, cols], w >> 2);
-          k.heapF32()[(w >> 2) + 3] = 1;
-          k.heapU8().set(new Uint8Array(new Uint32Array([packed]).buffer), w + 16);
+          const w = allocWeight(k, { type, rows, cols, scale: 1, data: packed });
           k.check(k.fn.bn_weight_pack_rows!(w, 0, src, type, rows), `pack ${t.name}`);
           ys.push(matmul(k, w, type, rows, cols, x, 2));
           k.free(w);

@@ -12,6 +12,7 @@ describe('kernels wasm chain', () => {
     const k = await loadNodeKernels({ flavor: 'mt', threads: 2 });
     expect(k.fn.bn_add_i32!(-5, 7)).toBe(2);
     expect(k.features & BN_FEATURE_THREADS).toBe(BN_FEATURE_THREADS);
+    k.dispose(); // end the pthread workers so the test process can exit
   });
 
   it('detects SIMD and threads in Node', () => {

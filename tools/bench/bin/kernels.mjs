@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+// tools/bench/bin/kernels.mjs — kernel benchmark (not a test): I2_S matrix-vector at the
+// BitNet-2B-4T shapes, an I2_S prefill matmul, the 128256x2560 F16 and Q8_0 output head, each next
+// to a plain memory-read loop compiled the same way and measured in the same run (the bandwidth
+// ceiling). Prints one JSON object. Loads the built wasm directly (build it first:
+// `npx nx run kernels:build-wasm`). Usage: node tools/bench/bin/kernels.mjs [--quick] [--threads 1,2]
+// Plain .mjs on purpose: tools may not import @bitnet-wasm/kernels (module boundaries), and a
+// benchmark should not need a TypeScript build.
+import { readFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const wasmDir = process.env.BITNET_WASM_DIR ?? join(here, '../../../libs/kernels/dist/wasm');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const ti = args.indexOf('--threads');
+const threadList = ti >= 0 ? args[ti + 1].split(',').map(Number) : [1, 2];
+const T = { F16: 1, Q8_0: 8, I2_S: 36 };
+
+async function load(flavor, threads) {
+  const glue = join(wasmDir, `bitnet-${flavor}.js`);
+  if (!existsSync(glue)) throw new Error(`${glue} missing: run npx nx run kernels:build-wasm`);
+  const factory = createRequire(glue)(glue);
+  const m = await factory({
+    wasmBinary: readFileSync(join(wasmDir, `bitnet-${flavor}.wasm`)),
+    locateFile: (f) => join(wasmDir, f),
+    mainScriptUrlOrBlob: glue,
+    bnPoolSize: Math.max(1, threads - 1),
+    print: () => {},
+    printErr: (s) => process.stderr.write(s + '\n'),
+  });
+  if (threads > 1 && m._bn_threads_init(threads) !== 0) throw new Error(`bn_threads_init(${threads}) failed`);
+  return m;
+}
+
+function malloc(m, n) {
+  const p = m._malloc(n);
+  if (!p) throw new Error(`malloc(${n}) failed`);
+  return p >>> 0;
+}
+
+// time fn() until at least minMs passed; returns seconds per call (best of 3 batches). The warm-up
+// runs long enough for V8 to tier the hot functions up from Liftoff to TurboFan (Liftoff's SIMD code
+// is several times slower, and a benchmark of it would say nothing about steady-state decoding).
+function timeit(fn, minMs = quick ? 150 : 600) {
+  const w0 = performance.now();
+  do fn(); while (performance.now() - w0 < (quick ? 150 : 400));
+  let best = Infinity;
+  for (let b = 0; b < 3; b++) {
+    let n = 0;
+    const t0 = performance.now();
+    let t1 = t0;
+    while (t1 - t0 < minMs / 3 || n === 0) {
+      fn();
+      n++;
+      t1 = performance.now();
+    }
+    best = Math.min(best, (t1 - t0) / 1000 / n);
+  }
+  return best;
+}
+
+let seed = 12345;
+function rnd() {
+  seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+  return (seed >>> 0) / 4294967296;
+}
+
+function randomI2s(m, rows, cols) {
+  const t = new Int8Array(rows * cols);
+  for (let i = 0; i < t.length; i++) t[i] = Math.floor(rnd() * 3) - 1;
+  const pt = malloc(m, t.length);
+  m.HEAPU8.set(new Uint8Array(t.buffer), pt);
+  const gguf = malloc(m, t.length / 4 + 32);
+  m._bn_test_encode_i2s(gguf, pt, rows, cols, 0.9);
+  m._free(pt);
+  const w = malloc(m, 32);
+  const packed = malloc(m, m._bn_weight_packed_bytes(T.I2_S, rows, cols));
+  if (m._bn_weight_pack_i2s(w, packed, gguf, rows, cols) !== 0) throw new Error('pack');
+  m._free(gguf);
+  return { w, packed, bytes: (rows * cols) / 4 };
+}
+
+function weightStruct(m, type, rows, cols, data) {
+  const w = malloc(m, 32);
+  m.HEAP32.set([type, rows, cols], w >> 2);
+  m.HEAPF32[(w >> 2) + 3] = 1;
+  m.HEAPU32[(w >> 2) + 4] = data;
+  return w;
+}
+
+function activation(m, type, cols, nTokens) {
+  const x = new Float32Array(cols * nTokens).map(() => rnd() * 2 - 1);
+  const px = malloc(m, x.byteLength);
+  m.HEAPF32.set(x, px >> 2);
+  const act = malloc(m, m._bn_act_bytes(type, nTokens, cols));
+  if (m._bn_act_quantize(act, type, px, nTokens, cols) !== 0) throw new Error('act');
+  m._free(px);
+  return act;
+}
+
+function readCeiling(m, bytes) {
+  const buf = malloc(m, bytes);
+  m.HEAPU8.fill(1, buf, buf + bytes);
+  const s = timeit(() => m._bn_bench_read(buf, bytes, 1));
+  m._free(buf);
+  return bytes / s / 1e9;
+}
+
+async function benchFlavor(flavor, threads) {
+  const m = await load(flavor, threads);
+  const out = { flavor, threads, i2s_decode: [], i2s_prefill: null, head: [] };
+  // I2_S matrix-vector: rows x cols = (out features, in features) of 2B-4T
+  for (const [name, rows, cols] of [['attn_q/o', 2560, 2560], ['ffn_gate/up', 6912, 2560], ['ffn_down', 2560, 6912]]) {
+    const { w, packed, bytes } = randomI2s(m, rows, cols);
+    const act = activation(m, T.I2_S, cols, 1);
+    const y = malloc(m, rows * 4);
+    const ceiling = readCeiling(m, bytes);
+    const s = timeit(() => m._bn_matmul(y, w, act, 1));
+    m._bn_kernels_select(1);
+    const sg = timeit(() => m._bn_matmul(y, w, act, 1), 100);
+    m._bn_kernels_select(0);
+    out.i2s_decode.push({
+      shape: name, rows, cols, weight_bytes: bytes,
+      ms: +(s * 1e3).toFixed(4), gb_s: +(bytes / s / 1e9).toFixed(2), gops: +((2 * rows * cols) / s / 1e9).toFixed(2),
+      read_ceiling_gb_s: +ceiling.toFixed(2), fraction_of_ceiling: +((bytes / s / 1e9) / ceiling).toFixed(3),
+      generic_gb_s: +(bytes / sg / 1e9).toFixed(2),
+    });
+    for (const p of [w, packed, act, y]) m._free(p);
+  }
+  {  // prefill: gate/up shape, 128 tokens
+    const rows = 6912, cols = 2560, nt = quick ? 32 : 128;
+    const { w, packed } = randomI2s(m, rows, cols);
+    const act = activation(m, T.I2_S, cols, nt);
+    const y = malloc(m, rows * nt * 4);
+    const s = timeit(() => m._bn_matmul(y, w, act, nt), quick ? 200 : 1500);
+    out.i2s_prefill = { rows, cols, n_tokens: nt, ms: +(s * 1e3).toFixed(2), gops: +((2 * rows * cols * nt) / s / 1e9).toFixed(2) };
+    for (const p of [w, packed, act, y]) m._free(p);
+  }
+  if (!quick) {  // the tied F16 head and its Q8_0 re-quantization
+    const rows = 128256, cols = 2560;
+    const f16 = malloc(m, rows * cols * 2);
+    const h = new Uint16Array(cols * 64);
+    for (let i = 0; i < h.length; i++) h[i] = (0x2000 + Math.floor(rnd() * 0x1800)) | (rnd() < 0.5 ? 0x8000 : 0);  // ~N(0, 0.05)-like magnitudes
+    for (let r = 0; r < rows; r += 64) m.HEAPU8.set(new Uint8Array(h.buffer, 0, Math.min(64, rows - r) * cols * 2), f16 + r * cols * 2);
+    const wf = weightStruct(m, T.F16, rows, cols, f16);
+    const q8bytes = m._bn_weight_packed_bytes(T.Q8_0, rows, cols);
+    const q8 = malloc(m, q8bytes);
+    const wq = weightStruct(m, T.Q8_0, rows, cols, q8);
+    const tp = performance.now();
+    if (m._bn_weight_pack_rows(wq, 0, f16, T.F16, rows) !== 0) throw new Error('q8_0 pack');
+    const packMs = performance.now() - tp;
+    const y = malloc(m, rows * 4);
+    const ceiling = readCeiling(m, rows * cols * 2);
+    for (const [type, w, bytes, extra] of [[T.F16, wf, rows * cols * 2, {}], [T.Q8_0, wq, q8bytes, { pack_from_f16_ms: +packMs.toFixed(0) }]]) {
+      const act = activation(m, type, cols, 1);
+      const s = timeit(() => m._bn_matmul(y, w, act, 1), 1500);
+      out.head.push({
+        type: type === T.F16 ? 'F16' : 'Q8_0', rows, cols, weight_bytes: bytes, ms: +(s * 1e3).toFixed(2),
+        gb_s: +(bytes / s / 1e9).toFixed(2), gops: +((2 * rows * cols) / s / 1e9).toFixed(2),
+        read_ceiling_gb_s: +ceiling.toFixed(2), fraction_of_ceiling: +((bytes / s / 1e9) / ceiling).toFixed(3), ...extra,
+      });
+      m._free(act);
+    }
+    for (const p of [f16, wf, q8, wq, y]) m._free(p);
+  }
+  m._bn_threads_init(1);
+  m.PThread?.terminateAllThreads?.();
+  return out;
+}
+
+const results = [];
+for (const n of threadList) results.push(await benchFlavor(n > 1 ? 'mt' : 'st', n));
+const load1 = os.loadavg()[0];
+console.log(JSON.stringify({
+  bench: 'kernels',
+  node: process.version,
+  cpu: os.cpus()[0]?.model, cores: os.cpus().length, loadavg_1m: +load1.toFixed(2),
+  caveat: 'shared machine: other processes were running; figures are indicative only (loadavg above)',
+  ceiling_note: 'read_ceiling_gb_s = bn_bench_read (16-byte loads + add, same -O3 -msimd128 build) over a buffer of the same size, same run',
+  results,
+}, null, 1));
+process.exit(0);
