@@ -18,7 +18,8 @@ if ! command -v emcc >/dev/null; then
 fi
 # The emscripten release the flags below were verified with; others may work but are not tested.
 want="3.1.6"
-have="$(emcc --version | head -1 | sed -E 's/.* ([0-9]+\.[0-9]+\.[0-9]+).*/\1/')"
+# (sed reads the whole output: `| head -1` would close the pipe early and emcc dies of EPIPE under pipefail)
+have="$(emcc --version 2>/dev/null | sed -nE '1s/.* ([0-9]+\.[0-9]+\.[0-9]+).*/\1/p')"
 [ "$have" = "$want" ] || echo "build-wasm: warning: emcc $have, flags verified with $want" >&2
 
 mapfile -t srcs < <(cd "$root" && find native/src -name '*.c' | sort)
