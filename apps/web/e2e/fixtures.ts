@@ -4,7 +4,8 @@
 // idempotently. The reference token ids come from the Node CLI (`bitnet generate --json`), or from
 // the Node runtime directly while the CLI has no `generate` command.
 import { buildSync } from 'esbuild';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,7 +83,9 @@ function writeOnce(name: string, data: Buffer): void {
 }
 
 /** Bundles ./node/<name>.ts for Node (workspace packages from their sources) under node_modules/.cache and loads it. */
+const bundles = new Map<string, unknown>();
 function bundled<T>(name: string): T {
+  if (bundles.has(name)) return bundles.get(name) as T;
   const dir = join(ROOT, 'node_modules', '.cache', 'bitnet-web-e2e');
   mkdirSync(dir, { recursive: true });
   const out = join(dir, `${name}.${process.pid}.cjs`);
@@ -97,7 +100,9 @@ function bundled<T>(name: string): T {
     external: ['llama3-tokenizer-js'],
     logLevel: 'warning',
   });
-  return require(out) as T;
+  const mod = require(out) as T;
+  bundles.set(name, mod);
+  return mod;
 }
 
 export function writeFixtures(): void {
@@ -115,15 +120,44 @@ export function fileSize(path: string): number {
   return statSync(path).size;
 }
 
-/** Greedy token ids for `prompt` from the Node side: the CLI when it has `generate`, else the runtime. */
-export async function referenceIds(model: string, prompt: string, n: number): Promise<{ ids: number[]; via: string }> {
+/** Sampling settings as the CLI takes them. */
+export interface RefSampling {
+  temperature: number;
+  topK: number;
+  topP: number;
+  minP: number;
+  repeatPenalty: number;
+  seed: number;
+}
+
+/** Greedy: temperature 0 and no repetition penalty. */
+export const GREEDY: RefSampling = { temperature: 0, topK: 40, topP: 0.95, minP: 0.05, repeatPenalty: 1, seed: 0 };
+
+const references = new Map<string, Promise<{ ids: number[]; via: string }>>();
+
+/** Token ids for `prompt` from the Node side: the CLI when it has `generate`, else the runtime. */
+export async function referenceIds(model: string, prompt: string, n: number, sampling: RefSampling = GREEDY): Promise<{ ids: number[]; via: string }> {
+  const key = JSON.stringify([model, prompt, n, sampling]);
+  let r = references.get(key);
+  if (!r) {
+    r = computeReference(model, prompt, n, sampling);
+    references.set(key, r);
+  }
+  return r;
+}
+
+async function computeReference(model: string, prompt: string, n: number, s: RefSampling): Promise<{ ids: number[]; via: string }> {
   const cli = join(ROOT, 'apps', 'cli', 'bin', 'bitnet.cjs');
   if (existsSync(cli)) {
     try {
-      const out = execFileSync(
+      const { stdout: out } = await promisify(execFile)(
         process.execPath,
-        [cli, 'generate', '--model', model, '--prompt', prompt, '-n', String(n), '--temp', '0', '--repeat-penalty', '1', '--json', '--threads', '1'],
-        { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 },
+        [
+          cli, 'generate', '--model', model, '--prompt', prompt, '-n', String(n), '--json', '--threads', '1',
+          '--temp', String(s.temperature), '--top-k', String(s.topK), '--top-p', String(s.topP), '--min-p', String(s.minP),
+          '--repeat-penalty', String(s.repeatPenalty), '--seed', String(s.seed),
+        ],
+        { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
       );
       const line = out.trim().split('\n').pop() ?? '';
       const r = JSON.parse(line) as { ids?: unknown };
@@ -132,6 +166,6 @@ export async function referenceIds(model: string, prompt: string, n: number): Pr
       // no `generate` command yet (or it failed): fall back to the runtime in this process
     }
   }
-  const r = await bundled<typeof import('./node/reference')>('reference').referenceGenerate(model, prompt, n);
+  const r = await bundled<typeof import('./node/reference')>('reference').referenceGenerate(model, prompt, n, s);
   return { ids: r.ids, via: 'runtime' };
 }

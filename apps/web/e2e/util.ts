@@ -24,9 +24,13 @@ export async function shot(page: Page, info: TestInfo, name: string): Promise<vo
   await info.attach(name, { path, contentType: 'image/png' });
 }
 
-/** Waits until a model is loaded and the chat accepts input. */
+/** Waits until a model is loaded and the chat accepts input; fails early with the page's status line on a load error. */
 export async function waitModelReady(page: Page, timeout = 90_000): Promise<void> {
-  await expect(page.locator('#model-label')).toHaveAttribute('data-state', 'ready', { timeout });
+  const label = page.locator('#model-label');
+  await expect(label).toHaveAttribute('data-state', /^(ready|error)$/, { timeout });
+  if ((await label.getAttribute('data-state')) === 'error') {
+    throw new Error(`the model did not load: ${await label.textContent()} — status: ${await page.locator('#status').textContent()}`);
+  }
   await expect(page.locator('#chat')).toHaveAttribute('data-ready', 'true');
 }
 
@@ -56,6 +60,20 @@ export async function sendAndWait(page: Page, text: string, timeout = 60_000): P
 /** Greedy raw completion (temperature 0, no repetition penalty, no chat template) of `n` tokens. */
 export async function greedyIds(page: Page, prompt: string, n: number): Promise<number[]> {
   await setSampling(page, { raw: true, temperature: 0, repeatPenalty: 1, maxTokens: n });
+  return (await sendAndWait(page, prompt)).ids;
+}
+
+/** Raw completion with every sampling setting of the panel given. */
+export async function sampledIds(
+  page: Page,
+  prompt: string,
+  n: number,
+  s: { temperature: number; topK: number; topP: number; minP: number; repeatPenalty: number; seed: number },
+): Promise<number[]> {
+  await setSampling(page, { raw: true, temperature: s.temperature, repeatPenalty: s.repeatPenalty, maxTokens: n, seed: s.seed });
+  await page.locator('#top-k').fill(String(s.topK));
+  await page.locator('#top-p').fill(String(s.topP));
+  await page.locator('#min-p').fill(String(s.minP));
   return (await sendAndWait(page, prompt)).ids;
 }
 

@@ -73,8 +73,9 @@ function renderCaps(c: Capabilities): void {
 // ---- model loading -------------------------------------------------------------------------------
 
 let currentLoad: AbortController | undefined;
-/** Whether the worker holds a usable model (chat enabled). */
+/** Whether the worker holds a usable model (chat enabled), and its label. */
 let modelReady = false;
+let readyLabel = '';
 
 function setModelReady(on: boolean): void {
   modelReady = on;
@@ -166,6 +167,7 @@ async function loadModel(source: ModelSource, label: string): Promise<LoadResult
     $('model-label').dataset.fromCache = String(r.fromCache);
     $('model-run').textContent = `Runs with ${r.flavor === 'mt' ? 'the threaded (mt)' : 'the single-thread (st)'} kernels on ${r.threads} thread${r.threads === 1 ? '' : 's'}, context ${r.nCtx} tokens; loaded in ${r.loadMs} ms.`;
     setModelReady(true);
+    readyLabel = label;
     status('');
     void refreshCache();
     return r;
@@ -174,14 +176,14 @@ async function loadModel(source: ModelSource, label: string): Promise<LoadResult
     const err = e as WorkerRequestError;
     if (err.code === 'aborted') {
       setModelLabel(`Loading ${label} was cancelled (the part downloaded so far is kept and resumed next time).`, 'idle');
-      status('Cancelled.');
+      status(`Cancelled.${stillLoaded()}`);
     } else if (err.code === 'does_not_fit' || err.code === 'bad_model') {
       setModelLabel(`${label} was not loaded: ${err.message}`, 'error');
       $('model-label').dataset.refused = err.code;
-      status(`Nothing was downloaded. ${err.message}`, 'error');
+      status(`Nothing was downloaded. ${err.message}${stillLoaded()}`, 'error');
     } else {
       setModelLabel(`Could not load ${label}.`, 'error');
-      status(`${err.code ?? 'error'}: ${err.message}`, 'error');
+      status(`${err.code ?? 'error'}: ${err.message}${stillLoaded()}`, 'error');
     }
     void refreshCache();
     return undefined;
@@ -191,6 +193,11 @@ async function loadModel(source: ModelSource, label: string): Promise<LoadResult
       currentLoad = undefined;
     }
   }
+}
+
+/** " The chat still uses …" when an earlier model is still loaded after a failed or cancelled load. */
+function stillLoaded(): string {
+  return modelReady && readyLabel ? ` The chat still uses the model loaded before (${readyLabel}).` : '';
 }
 
 function loadUrl(url: string): void {

@@ -1,6 +1,6 @@
 /**
  * Node-side helper of the e2e tests, bundled with esbuild by ../fixtures.ts: the reference greedy
- * generation of the Node runtime, used when the CLI has no `generate` command.
+ * generation of the Node runtime, used when the CLI's `generate` command is not available.
  */
 import { loadModel } from '@bitnet-wasm/runtime/node';
 
@@ -11,11 +11,16 @@ export interface ReferenceResult {
   promptIds: number[];
 }
 
-/** Greedy generation with the Node runtime (one thread, no repetition penalty), like the CLI's `--temp 0 --repeat-penalty 1`. */
-export async function referenceGenerate(model: string, prompt: string, n: number): Promise<ReferenceResult> {
+/** Generation with the Node runtime on one thread, with the CLI's sampling options. */
+export async function referenceGenerate(
+  model: string,
+  prompt: string,
+  n: number,
+  s: { temperature: number; topK: number; topP: number; minP: number; repeatPenalty: number; seed: number },
+): Promise<ReferenceResult> {
   const m = await loadModel(model, { threads: 1 });
   try {
-    const r = await m.complete(prompt, { maxTokens: n, sampling: { temperature: 0, repeatPenalty: 1 } });
+    const r = await m.complete(prompt, { maxTokens: n, sampling: s });
     return { ids: r.tokens, text: r.text, promptIds: r.promptTokens };
   } finally {
     m.dispose();
