@@ -5,6 +5,9 @@
 import { GgufError, GgufValueType as T, parseGguf, writeGguf, GGML_TYPE, type ByteSource } from '../src/index';
 import { FIXTURE_GGUFS, prng, readFixture } from './helpers';
 
+// Big fixtures on a shared 2-core machine: allow slow cases (this bounds hangs, it is not a speed assertion).
+jest.setTimeout(120_000);
+
 /** Per-case bound: a case that has not settled by then counts as a hang (fails the test). Generous for a busy 2-core box. */
 const CASE_TIMEOUT_MS = 10_000;
 const MUTATIONS = 3000;
@@ -182,10 +185,10 @@ describe('fuzz: truncation', () => {
     for (let p = 0; p < Math.min(f.headerBytes, 4096); p++) points.add(p);
     // The oracle gets every byte of its tensor-info table; its TQ2 twin has the same layout and gets a sample.
     const everyTensorByte = rel.startsWith('oracle/');
-    const stride = f.headerBytes <= 64 * 1024 ? 31 : Math.ceil(f.headerBytes / 40);
+    const stride = f.headerBytes <= 64 * 1024 ? 31 : Math.ceil(f.headerBytes / 24);
     for (let p = 0; p < tiStart; p += stride) points.add(p);
     if (everyTensorByte) for (let p = tiStart; p < f.headerBytes; p++) points.add(p);
-    else for (let k = 0; k < 40; k++) points.add(tiStart + Math.floor((k * (f.headerBytes - tiStart)) / 40));
+    else for (let k = 0; k < 24; k++) points.add(tiStart + Math.floor((k * (f.headerBytes - tiStart)) / 24));
     for (let p = Math.max(0, f.headerBytes - 16); p < f.headerBytes; p++) points.add(p);
     await checkTruncations(rel, bytes, points);
   });

@@ -3,6 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildGgufHeader, GGML_TYPE, GgufValueType as T, httpByteSource, parseGguf, readTensorData, type GgufWriteTensor } from '../src/index';
 
+// Big fixtures on a shared 2-core machine: allow slow cases (this bounds hangs, it is not a speed assertion).
+jest.setTimeout(120_000);
+
 /** A virtual file: real header bytes, then zeros up to `size` (never materialised). */
 interface Virtual {
   header: Uint8Array;

@@ -81,7 +81,8 @@ class NeedMore {
   constructor(readonly end: number) {}
 }
 
-const utf8 = new TextDecoder('utf-8');
+// ignoreBOM: a token that is exactly U+FEFF (SentencePiece vocabularies have one) must survive decoding.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
 
 const alignUp = (x: number, a: number) => x + ((a - (x % a)) % a);
