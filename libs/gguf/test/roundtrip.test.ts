@@ -7,6 +7,7 @@ import {
   GgufValueType as T,
   parseGguf,
   readTensorData,
+  readTensorInto,
   tensorByteLength,
   toByteSource,
   writeGguf,
@@ -93,10 +94,14 @@ describe('writeGguf → parseGguf', () => {
     for (const [i, t] of f.tensors.entries()) {
       expect(t.offset % 32).toBe(0);
       expect(await readTensorData(src, f, t)).toEqual(tensors[i]!.data);
+      const heap = new Uint8Array(t.byteLength + 8); // e.g. a WASM heap view at some offset
+      await readTensorInto(src, f, t.name, heap.subarray(8), undefined);
+      expect(heap.subarray(8)).toEqual(tensors[i]!.data);
       const padEnd = f.tensors[i + 1]?.absoluteOffset ?? bytes.length;
       expect(Array.from(bytes.subarray(t.absoluteOffset + t.byteLength, padEnd)).every((b) => b === 0)).toBe(true);
     }
     expect(bytes.length % 32).toBe(0);
+    await expect(readTensorInto(src, f, 'q', new Uint8Array(3))).rejects.toMatchObject({ code: 'bad_value' });
   });
 
   it('honours a non-default alignment by writing general.alignment', async () => {

@@ -80,3 +80,20 @@ export async function readTensorData(source: ByteSource, file: GgufFile, tensor:
   }
   return source.read(t.absoluteOffset, t.byteLength, signal);
 }
+
+/**
+ * Fills `target` (e.g. a view of WASM memory, exactly `byteLength` long) with one tensor's bytes, through the source's
+ * zero-copy `readInto` when it has one. Same errors as {@link readTensorData}; GgufError('bad_value') on a size mismatch.
+ */
+export async function readTensorInto(source: ByteSource, file: GgufFile, tensor: GgufTensorInfo | string, target: Uint8Array, signal?: AbortSignal): Promise<void> {
+  throwIfAborted(signal);
+  const t = typeof tensor === 'string' ? findTensor(file, tensor) : tensor;
+  if (!t.typeKnown) {
+    throw new GgufError('unsupported_tensor_type', `gguf: tensor "${t.name}" has type ${t.typeName} (${file.typeFamily} family); its data cannot be read`);
+  }
+  if (target.length !== t.byteLength) throw new GgufError('bad_value', `gguf: target holds ${target.length} bytes, tensor "${t.name}" has ${t.byteLength}`);
+  if (source.readInto) {
+    const n = await source.readInto(t.absoluteOffset, target, signal);
+    if (n !== t.byteLength) throw new GgufError('truncated', `gguf: read ${n} of ${t.byteLength} bytes of tensor "${t.name}"`);
+  } else target.set(await source.read(t.absoluteOffset, t.byteLength, signal));
+}
