@@ -6,11 +6,13 @@ import { benchCommand } from './commands/bench';
 import { chatCommand } from './commands/chat';
 import { evalCommand } from './commands/eval';
 import { generateCommand } from './commands/generate';
+import { inspectCommand } from './commands/inspect';
 import { tokenizeCommand } from './commands/tokenize';
 
 export type Command = (argv: string[]) => Promise<number>;
 
 export const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  inspect: { run: inspectCommand, summary: 'GGUF header: metadata, tensor table, totals by type (--json)' },
   tokenize: { run: tokenizeCommand, summary: 'text → token ids with a model\'s tokenizer' },
   generate: { run: generateCommand, summary: 'stream a completion (greedy with --temp 0)' },
   chat: { run: chatCommand, summary: 'interactive chat in the terminal' },
