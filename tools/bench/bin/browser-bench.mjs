@@ -221,6 +221,7 @@ for (const t of opts.threads) {
 }
 const results = [];
 const errors = [];
+const loadavgBefore = loadavg().map((x) => Number(x.toFixed(2)));
 let pageCores;
 let browserVersion = '';
 try {
@@ -240,6 +241,7 @@ try {
     page.on('console', (m) => opts.verbose && err(`  [page] ${m.text()}`));
     page.on('pageerror', (e) => err(`  [page error] ${e.message}`));
     const t0 = Date.now();
+    const loadBefore = Number(loadavg()[0].toFixed(2));
     try {
       await page.goto(`${baseUrl}index.html?${q}`);
       pageCores ??= await page.evaluate(() => navigator.hardwareConcurrency);
@@ -253,7 +255,10 @@ try {
         for (const line of state.log.slice(seen)) err(`  ${line}`);
         seen = state.log.length;
         if (state.result) {
-          results.push(...state.result);
+          // the page sees a reduced user agent ("156.0.0.0"); Playwright knows the full version.
+          // loadavg_1m: the machine's 1-minute load average when the page started (2 cores here is "full").
+          const extra = { browser: `Chromium ${browser.version()}`, loadavg_1m_before: loadBefore, loadavg_1m_after: Number(loadavg()[0].toFixed(2)) };
+          results.push(...state.result.map((r) => ({ ...r, ...extra })));
           break;
         }
         if (state.error) throw new Error(state.error);
@@ -283,7 +288,7 @@ const doc = {
   settings: { n_prompt: opts.p, n_gen: opts.n, threads: opts.threads, reps: opts.reps, head: opts.head, batch: opts.batch },
   browser: `Chromium ${browserVersion}`,
   date: new Date().toISOString(),
-  machine: { cores: cpus().length, page_hardware_concurrency: pageCores, loadavg_after: loadavg().map((x) => Number(x.toFixed(2))), total_mem_bytes: totalmem() },
+  machine: { cores: cpus().length, page_hardware_concurrency: pageCores, loadavg_before: loadavgBefore, loadavg_after: loadavg().map((x) => Number(x.toFixed(2))), total_mem_bytes: totalmem() },
 };
 process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
 process.exit(errors.length && !results.length ? 1 : 0);

@@ -141,6 +141,9 @@ export interface BrowserBenchResult {
   fetch_ms: number;
   /** How the time was taken: 'js' (performance.now around eval) or 'server' (llama-server's own timings). */
   timing: 'js' | 'server';
+  /** Set by the driver: the machine's 1-minute load average before and after this page ran. */
+  loadavg_1m_before?: number;
+  loadavg_1m_after?: number;
   /** wllama only: wall time of each whole createCompletion call, ms (includes messaging and sampling). */
   samples_wall_ms?: number[];
 }
