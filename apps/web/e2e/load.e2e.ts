@@ -56,7 +56,7 @@ test('cancel a download halfway, then resume it with Range into a correct file',
   await expect.poll(() => page.locator('#progress-bar').evaluate((b) => (b as HTMLProgressElement).value), { timeout: 20_000 }).toBeGreaterThan(total / 5);
   await shot(page, info, 'downloading');
   await page.locator('#progress-cancel').click();
-  await expect(page.locator('#model-label')).toContainText('was cancelled');
+  await expect(page.locator('#model-label')).toContainText('was cancelled (the part downloaded so far is kept and resumed next time)');
   await expect(page.locator('#progress')).toBeHidden();
   const entry = page.locator('#cache-list li', { hasText: 'demo.gguf' });
   await expect(entry).toHaveAttribute('data-complete', 'false');
@@ -95,6 +95,7 @@ test('cancel while the weights load into WebAssembly memory; the next load comes
   });
   await page.goto('/');
   await expect(page.locator('#model-label')).toContainText('was cancelled', { timeout: 60_000 });
+  await expect(page.locator('#model-label')).not.toContainText('downloaded so far');
   await expect(page.locator('#chat')).toHaveAttribute('data-ready', 'false');
   await expect(page.locator('#send')).toBeDisabled();
   await shot(page, info, 'load-cancelled');

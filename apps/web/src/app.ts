@@ -175,12 +175,16 @@ async function loadModel(source: ModelSource, label: string): Promise<LoadResult
     if (currentLoad !== ac) return undefined;
     const err = e as WorkerRequestError;
     if (err.code === 'aborted') {
-      setModelLabel(`Loading ${label} was cancelled (the part downloaded so far is kept and resumed next time).`, 'idle');
+      const kept = phase === 'download' ? ' (the part downloaded so far is kept and resumed next time)' : '';
+      setModelLabel(`Loading ${label} was cancelled${kept}.`, 'idle');
       status(`Cancelled.${stillLoaded()}`);
     } else if (err.code === 'does_not_fit' || err.code === 'bad_model') {
-      setModelLabel(`${label} was not loaded: ${err.message}`, 'error');
+      const why = err.code === 'does_not_fit' ? 'it will not fit in this browser' : 'the engine can not run it';
+      setModelLabel(`${label} was not loaded: ${why} (see “Fits?” below).`, 'error');
       $('model-label').dataset.refused = err.code;
-      status(`Nothing was downloaded. ${err.message}${stillLoaded()}`, 'error');
+      const reason = err.message.charAt(0).toUpperCase() + err.message.slice(1);
+      const nothing = source.kind === 'url' ? 'Nothing was downloaded.' : 'Nothing was loaded.';
+      status(`${nothing} ${reason}.${stillLoaded()}`.replace(/\.\.(\s|$)/, '.$1'), 'error');
     } else {
       setModelLabel(`Could not load ${label}.`, 'error');
       status(`${err.code ?? 'error'}: ${err.message}${stillLoaded()}`, 'error');
@@ -282,8 +286,9 @@ function readSampling(): SamplingSettings {
     repeatPenalty: num('repeat-penalty', DEFAULT_SAMPLING.repeatPenalty),
     maxTokens: Math.max(1, Math.round(num('max-tokens', DEFAULT_SAMPLING.maxTokens))),
   };
+  // an empty seed box means a fresh random seed for each reply (the runtime's default is fixed)
   const seed = $<HTMLInputElement>('seed').valueAsNumber;
-  if (Number.isFinite(seed)) s.seed = seed;
+  s.seed = Number.isFinite(seed) ? Math.max(0, Math.floor(seed)) : Math.floor(Math.random() * 2 ** 31);
   return s;
 }
 

@@ -30,7 +30,7 @@ export interface SamplingSettings {
   maxTokens: number;
   /** Tokens the repetition penalty looks at. @default 64 */
   repeatLastN?: number;
-  /** Empty = the runtime's default seed. */
+  /** PRNG seed; the page draws a random one when its seed box is empty. @default the runtime's fixed seed */
   seed?: number;
 }
 
