@@ -120,12 +120,15 @@ describe('fuzz: seeded mutations', () => {
     ['oracle', readFixture('oracle/tiny-bitnet-b158-i2_s.gguf')],
     ['synthetic', synthetic()],
   ];
-  it.each(bases)(`%s: ${MUTATIONS / 2} mutations each parse or throw GgufError`, async (name, base) => {
+  // The synthetic file is cheap to parse, the oracle (1024-token vocab) is not: split the budget 1000 / 2000.
+  const share = (name: string) => (name === 'oracle' ? MUTATIONS / 3 : (2 * MUTATIONS) / 3);
+  it.each(bases)(`%s: its share of ${MUTATIONS} mutations each parse or throw GgufError`, async (name, base) => {
     const headerBytes = (await parseGguf(base)).headerBytes;
+    const n = share(name);
     const rnd = prng(name === 'oracle' ? 1234 : 4321);
     const counts: Record<string, number> = {};
     let done = 0;
-    for (let i = 0; i < MUTATIONS / 2; i++) {
+    for (let i = 0; i < n; i++) {
       const k = Math.min(base.length, headerBytes + 64);
       const m = mutate(base.subarray(0, k), headerBytes, rnd);
       const code = await outcome(overlay(base, m, k), { maxHeaderBytes: 64 * 1024 }).catch((e: unknown) => {
@@ -134,11 +137,11 @@ describe('fuzz: seeded mutations', () => {
       counts[code] = (counts[code] ?? 0) + 1;
       done++;
     }
-    expect(done).toBe(MUTATIONS / 2);
+    expect(done).toBe(n);
     // The mutations must exercise both paths: some still parse, many fail, with several distinct codes.
     expect(counts.ok ?? 0).toBeGreaterThan(0);
     expect(Object.keys(counts).length).toBeGreaterThanOrEqual(5);
-    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(MUTATIONS / 2);
+    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(n);
   });
 });
 
@@ -183,11 +186,12 @@ describe('fuzz: truncation', () => {
     // or an even sample of it; an even sample of the metadata in between (each cut costs a parse of its prefix, so
     // every point of a 1.7 MB vocab header would take minutes).
     for (let p = 0; p < Math.min(f.headerBytes, 4096); p++) points.add(p);
-    // The oracle gets every byte of its tensor-info table; its TQ2 twin has the same layout and gets a sample.
+    // The oracle gets every byte of its first tensor-info records and every 5th byte of the rest (each cut there costs
+    // a near-full parse); its TQ2 twin has the same layout and gets a sample.
     const everyTensorByte = rel.startsWith('oracle/');
     const stride = f.headerBytes <= 64 * 1024 ? 31 : Math.ceil(f.headerBytes / 24);
     for (let p = 0; p < tiStart; p += stride) points.add(p);
-    if (everyTensorByte) for (let p = tiStart; p < f.headerBytes; p++) points.add(p);
+    if (everyTensorByte) for (let p = tiStart; p < f.headerBytes; p += p < tiStart + 320 ? 1 : 5) points.add(p);
     else for (let k = 0; k < 24; k++) points.add(tiStart + Math.floor((k * (f.headerBytes - tiStart)) / 24));
     for (let p = Math.max(0, f.headerBytes - 16); p < f.headerBytes; p++) points.add(p);
     await checkTruncations(rel, bytes, points);
