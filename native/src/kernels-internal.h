@@ -80,8 +80,17 @@ extern const bn_kernel_set bn_kernels_generic;
 #if defined(__wasm_simd128__)
 extern const bn_kernel_set bn_kernels_simd128;
 #endif
+#if defined(BN_RELAXED_SIMD)
+// The -rx flavours (build-wasm.sh defines BN_RELAXED_SIMD): the SIMD128 set with the ternary decode
+// from arch/wasm-relaxed (compiled with -mrelaxed-simd by a newer clang and linked in as an object).
+void bn_i2s_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);
+void bn_tq_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);
+extern const bn_kernel_set bn_kernels_relaxed;
+#endif
 const bn_kernel_set *bn_kernels_active(void);
-// 0 = best available (default), 1 = force generic. Exported for tests/benchmarks.
+// 0 = best available (default), 1 = force generic, 2 = force SIMD128 (BN_ERR_ARG where it is not
+// compiled in; in the -rx flavours this is the SIMD128 set the relaxed one is compared against).
+// Exported for tests/benchmarks.
 BN_API int bn_kernels_select(int which);
 
 // ---------------------------------------------------------------------------------------------

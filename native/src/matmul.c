@@ -195,18 +195,27 @@ const bn_kernel_set bn_kernels_generic = {
 // ---------------------------------------------------------------------------------------------
 // Dispatch
 
-static int g_force_generic = 0;
+static int g_kernel_mode = 0;  // see bn_kernels_select
 
 const bn_kernel_set *bn_kernels_active(void) {
+    if (g_kernel_mode == 1) return &bn_kernels_generic;
 #if defined(__wasm_simd128__)
-    if (!g_force_generic) return &bn_kernels_simd128;
+#if defined(BN_RELAXED_SIMD)
+    if (g_kernel_mode == 0) return &bn_kernels_relaxed;
 #endif
+    return &bn_kernels_simd128;
+#else
     return &bn_kernels_generic;
+#endif
 }
 
 BN_API int bn_kernels_select(int which) {
+#if defined(__wasm_simd128__)
+    if (which < 0 || which > 2) return BN_ERR_ARG;
+#else
     if (which != 0 && which != 1) return BN_ERR_ARG;
-    g_force_generic = which;
+#endif
+    g_kernel_mode = which;
     return BN_OK;
 }
 

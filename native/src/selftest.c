@@ -80,14 +80,20 @@ static int same_bits(const float *a, const float *b, size_t n, size_t *at) {
     return 1;
 }
 
-// run w through bn_matmul with the active set and with the generic set; compare to ref
+// run w through bn_matmul with the active set, the generic set (and in -rx builds the SIMD128 set
+// too); compare to ref
 static void check_matmul(st_ctx *c, const char *what, const bn_weight *w, const float *x, int n_tokens, const float *ref,
                          int exact, float rel_tol) {
     const size_t ny = (size_t)n_tokens * w->rows;
     void *act = malloc(bn_act_bytes(w->type, n_tokens, w->cols));
     float *y = malloc(ny * 4);
     if (!act || !y) { c->fails++; free(act); free(y); return; }
-    for (int set = 0; set < 2; set++) {
+#if defined(BN_RELAXED_SIMD)
+    const int n_sets = 3;  // best (relaxed), generic, SIMD128
+#else
+    const int n_sets = 2;  // best, generic
+#endif
+    for (int set = 0; set < n_sets; set++) {
         bn_kernels_select(set);
         bn_status st = bn_act_quantize(act, w->type, x, n_tokens, w->cols);
         if (!st) st = bn_matmul(y, w, act, n_tokens);

@@ -2,7 +2,7 @@
 // Idempotent set-up shared by `npm start` and `npm test`. Uses only Node built-ins, because it runs
 // before `node_modules` exists. It (1) runs `npm ci` when node_modules is missing or older than
 // package-lock.json, (2) makes sure emscripten is callable (installing Debian's package when we are
-// root on Debian/Ubuntu), and (3) for tests, makes sure a Chromium binary exists the same way.
+// root on Debian/Ubuntu; clang-19 too, optionally, for the relaxed-SIMD kernels), and (3) for tests, makes sure a Chromium binary exists the same way.
 // Nothing here downloads from anywhere but the npm registry and the OS package manager.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -86,6 +86,24 @@ export function ensureEmscripten() {
   }
 }
 
+/**
+ * Optional: clang-19 + lld-19 (+ the wasm32 runtime/libc packages) let build-wasm.sh add the
+ * relaxed-SIMD kernel flavours (bitnet-{st,mt}-rx). Installed only when we are root with apt;
+ * never fatal: without it the build prints a notice and makes the SIMD128 flavours only.
+ */
+export function ensureRelaxedSimdCompiler() {
+  if (process.env.BITNET_NO_CLANG19 || works('clang-19', ['--version'])) return;
+  if (!isRoot() || !existsSync('/usr/bin/apt-get')) {
+    log('optional: clang-19 not found; the relaxed-SIMD kernels are skipped (sudo apt-get install -y clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc)');
+    return;
+  }
+  try {
+    aptInstall(['clang-19', 'lld-19', 'libclang-rt-19-dev-wasm32', 'wasi-libc'], 'clang-19 (optional, for the relaxed-SIMD kernels)');
+  } catch (e) {
+    log(`optional: could not install clang-19 (${e.message}); the relaxed-SIMD kernels are skipped`);
+  }
+}
+
 export function ensureHostCompiler() {
   if (works('cc', ['--version'])) return;
   aptInstall(['gcc', 'libc6-dev'], 'a C compiler (for the native unit tests)');
@@ -104,6 +122,7 @@ export function ensureChromium() {
 export function setup({ browser = false } = {}) {
   ensureNodeModules();
   ensureEmscripten();
+  ensureRelaxedSimdCompiler();
   if (browser) {
     ensureHostCompiler();
     ensureChromium();

@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Build the WebAssembly kernels from native/ with emscripten. Two flavours:
+# Build the WebAssembly kernels from native/ with emscripten. Four flavours:
 #   st: single thread, SIMD128          -> dist/wasm/bitnet-st.{js,wasm}
 #   mt: pthreads + SIMD128 (needs SharedArrayBuffer / cross-origin isolation in browsers)
 #                                       -> dist/wasm/bitnet-mt.{js,wasm,worker.js}
+#   st-rx, mt-rx: the same plus relaxed SIMD for the ternary decode (native/src/arch/wasm-relaxed),
+#       -> dist/wasm/bitnet-{st,mt}-rx.*  Built only when clang-19 is installed (emcc 3.1.6's
+#       clang 14 cannot emit relaxed SIMD): the relaxed source is compiled alone with clang-19 and
+#       its object linked into the emcc build. binaryen 108 (wasm-opt, wasm-emscripten-finalize)
+#       cannot parse relaxed opcodes, so these link at -O1 (no wasm-opt passes; the objects are
+#       still -O3) with WASM_BIGINT (no i64 legalization) and Python metadata extraction.
+#       Loaders pick them only where WebAssembly.validate accepts them (Chromium; Node 20 needs
+#       --experimental-wasm-relaxed-simd), else the SIMD128 flavour.
 # The glue is MODULARIZE'd (not ES6) so the same file loads with require() in Node and with
 # importScripts() in a classic Web Worker. Nx caches this target (inputs: native sources, this
-# script, `emcc --version`, BN_EMCC_FLAGS, BN_WASM_FLAVORS).
+# script, `emcc --version`, `clang-19 --version`, BN_EMCC_FLAGS, BN_WASM_FLAVORS).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -34,15 +42,59 @@ common=(
   ${BN_EMCC_FLAGS:-}
 )
 mkdir -p "$out"
-flavors="${BN_WASM_FLAVORS:-st mt}"
+clang_rx="${BN_CLANG_RX:-clang-19}"
+have_rx=0
+command -v "$clang_rx" >/dev/null && have_rx=1
+if [ -n "${BN_WASM_FLAVORS:-}" ]; then
+  flavors="$BN_WASM_FLAVORS"
+elif [ "$have_rx" = 1 ]; then
+  flavors="st mt st-rx mt-rx"
+else
+  flavors="st mt"
+  echo "build-wasm: notice: $clang_rx not found, skipping the relaxed-SIMD flavours st-rx/mt-rx (optional; apt-get install clang-19)" >&2
+fi
 cd "$root"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+# compile flags of `common` (everything before -I is codegen; the -s settings are link-only)
+cflags=(-O3 -msimd128 -std=c11 -Wall -Wextra -Wno-unused-parameter -I"$root/native/include")
 for fl in $flavors; do
   case "$fl" in
-    st) extra=(-sEXPORT_NAME=createBitnetSt) ;;
-    mt) extra=(-pthread -sEXPORT_NAME=createBitnetMt '-sPTHREAD_POOL_SIZE=Module["bnPoolSize"]||0' -Wno-pthreads-mem-growth) ;;
+    st|st-rx) extra=(-sEXPORT_NAME=createBitnetSt) ;;
+    mt|mt-rx) extra=(-pthread -sEXPORT_NAME=createBitnetMt '-sPTHREAD_POOL_SIZE=Module["bnPoolSize"]||0' -Wno-pthreads-mem-growth) ;;
     *) echo "build-wasm: unknown flavour $fl" >&2; exit 2 ;;
   esac
-  rm -f "$out/bitnet-$fl".*
-  emcc "${common[@]}" "${extra[@]}" "${srcs[@]}" -o "$out/bitnet-$fl.js"
+  # build next to the old files, then swap them in at once: tests and other builds running at the
+  # same time never see a flavour half-written or missing
+  b="$tmp/out-$fl"; mkdir -p "$b"
+  case "$fl" in
+    st|mt)
+      emcc "${common[@]}" "${extra[@]}" "${srcs[@]}" -o "$b/bitnet-$fl.js"
+      ;;
+    *-rx)
+      if [ "$have_rx" != 1 ]; then
+        echo "build-wasm: notice: $clang_rx not found, skipping $fl" >&2
+        continue
+      fi
+      thr=()
+      [ "$fl" = mt-rx ] && thr=(-pthread)
+      d="$tmp/$fl"; mkdir -p "$d"; objs=()
+      for src in "${srcs[@]}"; do
+        o="$d/$(echo "$src" | tr / _).o"
+        emcc "${cflags[@]}" "${thr[@]}" -DBN_RELAXED_SIMD=1 ${BN_EMCC_FLAGS:-} -c "$src" -o "$o"
+        objs+=("$o")
+      done
+      "$clang_rx" --target=wasm32-unknown-emscripten --sysroot="$(em-config CACHE 2>/dev/null || echo /usr/share/emscripten/cache)/sysroot" \
+        "${cflags[@]}" "${thr[@]}" -mrelaxed-simd -DBN_RELAXED_SIMD=1 \
+        -c native/src/arch/wasm-relaxed/i2s.c -o "$d/relaxed.o"
+      EMCC_READ_METADATA=python emcc "${common[@]/#-O3/-O1}" -sWASM_BIGINT=1 "${extra[@]}" "${objs[@]}" "$d/relaxed.o" -o "$b/bitnet-$fl.js"
+      ;;
+  esac
+  # wasm first, glue last (loaders look for the glue), each by rename within $out
+  for f in "$b/bitnet-$fl.wasm" "$b"/bitnet-"$fl".worker.js "$b/bitnet-$fl.js"; do
+    [ -e "$f" ] || continue
+    t="$out/.$(basename "$f").$$.tmp"
+    cp "$f" "$t" && mv -f "$t" "$out/$(basename "$f")"
+  done
   echo "build-wasm: $fl -> $(stat -c %s "$out/bitnet-$fl.wasm") bytes wasm"
 done

@@ -9,6 +9,9 @@ export { KernelsError, type KernelsErrorCode, statusName, checkStatus } from './
 export {
   createKernels,
   wasmFileNames,
+  isThreadedFlavor,
+  relaxedFlavor,
+  baseFlavor,
   BN_FEATURE_SIMD128,
   BN_FEATURE_THREADS,
   BN_FEATURE_RELAXED_SIMD,
@@ -19,5 +22,5 @@ export {
   type EmscriptenModule,
   type CreateKernelsOptions,
 } from './internal/loader';
-export { detectWasmFeatures, type WasmFeatures } from './internal/features';
+export { detectWasmFeatures, hasRelaxedSimd, type WasmFeatures } from './internal/features';
 export { BnType, allocWeight, writeWeight, readWeight, type BnWeightFields } from './internal/weights';

@@ -4,6 +4,10 @@
 // to a plain memory-read loop compiled the same way and measured in the same run (the bandwidth
 // ceiling). Prints one JSON object. Loads the built wasm directly (build it first:
 // `npx nx run kernels:build-wasm`). Usage: node tools/bench/bin/kernels.mjs [--quick] [--threads 1,2]
+// The relaxed-SIMD flavours (bitnet-{st,mt}-rx, built when clang-19 is installed) are measured too
+// when this Node validates them: `node --experimental-wasm-relaxed-simd tools/bench/bin/kernels.mjs`.
+// Their I2_S rows carry the SIMD128 kernel of the same module (bn_kernels_select(2)) as a same-run
+// baseline next to the relaxed one; `--no-rx` skips them.
 // Plain .mjs on purpose: tools may not import @bitnet-wasm/kernels (module boundaries), and a
 // benchmark should not need a TypeScript build.
 import { readFileSync, existsSync } from 'node:fs';
@@ -18,7 +22,17 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const ti = args.indexOf('--threads');
 const threadList = ti >= 0 ? args[ti + 1].split(',').map(Number) : [1, 2];
+const noRx = args.includes('--no-rx');
 const T = { F16: 1, Q8_0: 8, I2_S: 36 };
+
+// 'ok', or why the relaxed-SIMD flavour is not measured in this process
+function rxStatus(flavor) {
+  if (noRx) return 'skipped (--no-rx)';
+  const wasm = join(wasmDir, `bitnet-${flavor}-rx.wasm`);
+  if (!existsSync(wasm)) return `${wasm} missing (build with clang-19 installed)`;
+  if (!WebAssembly.validate(readFileSync(wasm))) return 'does not validate here (Node 20: run with --experimental-wasm-relaxed-simd)';
+  return 'ok';
+}
 
 async function load(flavor, threads) {
   const glue = join(wasmDir, `bitnet-${flavor}.js`);
@@ -120,6 +134,13 @@ async function benchFlavor(flavor, threads) {
     const y = malloc(m, rows * 4);
     const ceiling = readCeiling(m, bytes);
     const s = timeit(() => m._bn_matmul(y, w, act, 1));
+    const extra = {};
+    if (flavor.endsWith('-rx')) {  // same-run baseline: the SIMD128 set of this very module
+      m._bn_kernels_select(2);
+      const s128 = timeit(() => m._bn_matmul(y, w, act, 1));
+      extra.simd128_gb_s = +(bytes / s128 / 1e9).toFixed(2);
+      extra.speedup_vs_simd128 = +(s128 / s).toFixed(2);
+    }
     m._bn_kernels_select(1);
     const sg = timeit(() => m._bn_matmul(y, w, act, 1), 100);
     m._bn_kernels_select(0);
@@ -127,7 +148,7 @@ async function benchFlavor(flavor, threads) {
       shape: name, rows, cols, weight_bytes: bytes,
       ms: +(s * 1e3).toFixed(4), gb_s: +(bytes / s / 1e9).toFixed(2), gops: +((2 * rows * cols) / s / 1e9).toFixed(2),
       read_ceiling_gb_s: +ceiling.toFixed(2), fraction_of_ceiling: +((bytes / s / 1e9) / ceiling).toFixed(3),
-      generic_gb_s: +(bytes / sg / 1e9).toFixed(2),
+      ...extra, generic_gb_s: +(bytes / sg / 1e9).toFixed(2),
     });
     for (const p of [w, packed, act, y]) m._free(p);
   }
@@ -138,9 +159,15 @@ async function benchFlavor(flavor, threads) {
     const y = malloc(m, rows * nt * 4);
     const s = timeit(() => m._bn_matmul(y, w, act, nt), quick ? 200 : 1500);
     out.i2s_prefill = { rows, cols, n_tokens: nt, ms: +(s * 1e3).toFixed(2), gops: +((2 * rows * cols * nt) / s / 1e9).toFixed(2) };
+    if (flavor.endsWith('-rx')) {
+      m._bn_kernels_select(2);
+      const s128 = timeit(() => m._bn_matmul(y, w, act, nt), quick ? 200 : 1500);
+      m._bn_kernels_select(0);
+      out.i2s_prefill.simd128_gops = +((2 * rows * cols * nt) / s128 / 1e9).toFixed(2);
+    }
     for (const p of [w, packed, act, y]) m._free(p);
   }
-  if (!quick) {  // the tied F16 head and its Q8_0 re-quantization
+  if (!quick && !flavor.endsWith('-rx')) {  // the tied F16 head (same code in the -rx flavours) and its Q8_0 re-quantization
     const rows = 128256, cols = 2560;
     const f16 = malloc(m, rows * cols * 2);
     const h = new Uint16Array(cols * 64);
@@ -173,7 +200,24 @@ async function benchFlavor(flavor, threads) {
 }
 
 const results = [];
-for (const n of threadList) results.push(await benchFlavor(n > 1 ? 'mt' : 'st', n));
+const relaxed = {};
+for (const n of threadList) {
+  const base = n > 1 ? 'mt' : 'st';
+  results.push(await benchFlavor(base, n));
+  relaxed[`${base}-rx`] = rxStatus(base);
+  if (relaxed[`${base}-rx`] === 'ok') results.push(await benchFlavor(`${base}-rx`, n));
+}
+// I2_S decode side by side: SIMD128 flavour, relaxed flavour (and its own SIMD128 set), ceiling
+const i2sDecodeSummary = [];
+for (const r of results) {
+  if (!r.flavor.endsWith('-rx')) continue;
+  const b = results.find((x) => x.flavor === r.flavor.slice(0, -3) && x.threads === r.threads);
+  r.i2s_decode.forEach((d, i) => i2sDecodeSummary.push({
+    threads: r.threads, shape: d.shape,
+    [`${b?.flavor}_gb_s`]: b?.i2s_decode[i]?.gb_s, [`${r.flavor}_gb_s`]: d.gb_s, [`${r.flavor}_simd128_set_gb_s`]: d.simd128_gb_s,
+    read_ceiling_gb_s: d.read_ceiling_gb_s, speedup_vs_simd128_flavor: b ? +(d.gb_s / b.i2s_decode[i].gb_s).toFixed(2) : undefined,
+  }));
+}
 const load1 = os.loadavg()[0];
 console.log(JSON.stringify({
   bench: 'kernels',
@@ -181,6 +225,8 @@ console.log(JSON.stringify({
   cpu: os.cpus()[0]?.model, cores: os.cpus().length, loadavg_1m: +load1.toFixed(2),
   caveat: 'shared machine: other processes were running; figures are indicative only (loadavg above)',
   ceiling_note: 'read_ceiling_gb_s = bn_bench_read (16-byte loads + add, same -O3 -msimd128 build) over a buffer of the same size, same run',
+  relaxed_simd: relaxed,
+  i2s_decode_summary: i2sDecodeSummary,
   results,
 }, null, 1));
 process.exit(0);

@@ -5,7 +5,28 @@
  */
 import { KernelsError, checkStatus } from './errors';
 
-export type KernelsFlavor = 'st' | 'mt';
+/**
+ * Which build: 'st' single thread + SIMD128, 'mt' pthreads + SIMD128, and their relaxed-SIMD
+ * variants 'st-rx' / 'mt-rx' (ternary decode with i16x8.relaxed_dot_i8x16_i7x16_s; present only
+ * when the kernels were built with clang-19 installed; they validate only where the engine has
+ * relaxed SIMD, e.g. Chromium, or Node 20 with --experimental-wasm-relaxed-simd).
+ */
+export type KernelsFlavor = 'st' | 'mt' | 'st-rx' | 'mt-rx';
+
+/** Whether a flavour is a threaded build ('mt', 'mt-rx'). */
+export function isThreadedFlavor(flavor: KernelsFlavor): boolean {
+  return flavor === 'mt' || flavor === 'mt-rx';
+}
+
+/** The relaxed-SIMD variant of a flavour ('st' -> 'st-rx'; rx flavours map to themselves). */
+export function relaxedFlavor(flavor: KernelsFlavor): 'st-rx' | 'mt-rx' {
+  return isThreadedFlavor(flavor) ? 'mt-rx' : 'st-rx';
+}
+
+/** The SIMD128 flavour a relaxed one falls back to ('st-rx' -> 'st'; others map to themselves). */
+export function baseFlavor(flavor: KernelsFlavor): 'st' | 'mt' {
+  return isThreadedFlavor(flavor) ? 'mt' : 'st';
+}
 
 export const BN_FEATURE_SIMD128 = 1;
 export const BN_FEATURE_THREADS = 2;
@@ -68,10 +89,12 @@ export interface Kernels {
   dispose(): void;
 }
 
+/** File names of a flavour's build in dist/wasm (the glue's factory is createBitnetSt or createBitnetMt). */
 export function wasmFileNames(flavor: KernelsFlavor): { glue: string; wasm: string; worker?: string } {
-  return flavor === 'mt'
-    ? { glue: 'bitnet-mt.js', wasm: 'bitnet-mt.wasm', worker: 'bitnet-mt.worker.js' }
-    : { glue: 'bitnet-st.js', wasm: 'bitnet-st.wasm' };
+  const base = `bitnet-${flavor}`;
+  return isThreadedFlavor(flavor)
+    ? { glue: `${base}.js`, wasm: `${base}.wasm`, worker: `${base}.worker.js` }
+    : { glue: `${base}.js`, wasm: `${base}.wasm` };
 }
 
 export async function createKernels(factory: EmscriptenFactory, opts: CreateKernelsOptions): Promise<Kernels> {
@@ -87,7 +110,7 @@ export async function createKernels(factory: EmscriptenFactory, opts: CreateKern
   if (opts.locateFile) moduleArg.locateFile = opts.locateFile;
   if (opts.mainScriptUrlOrBlob) moduleArg.mainScriptUrlOrBlob = opts.mainScriptUrlOrBlob;
   // emscripten 3.1.6's glue never finishes loading with an empty pthread pool, so keep at least one worker.
-  if (opts.flavor === 'mt') moduleArg.bnPoolSize = Math.max(1, threads - 1);
+  if (isThreadedFlavor(opts.flavor)) moduleArg.bnPoolSize = Math.max(1, threads - 1);
 
   let mod: EmscriptenModule;
   try {

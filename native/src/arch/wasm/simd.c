@@ -238,4 +238,17 @@ const bn_kernel_set bn_kernels_simd128 = {
     .axpy_f16 = axpy_f16_simd,
 };
 
+#if defined(BN_RELAXED_SIMD)
+const bn_kernel_set bn_kernels_relaxed = {
+    .name = "relaxed-simd",
+    .i2s = bn_i2s_relaxed,
+    .tq = bn_tq_relaxed,
+    .q8_0 = q8_0_simd,
+    .f16 = f16_simd,
+    .f32 = f32_simd,
+    .dot_f16_xs = dot_f16_xs_simd,
+    .axpy_f16 = axpy_f16_simd,
+};
+#endif
+
 #endif  // __wasm_simd128__
