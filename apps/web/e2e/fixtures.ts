@@ -88,10 +88,11 @@ function bundled<T>(name: string): T {
   if (bundles.has(name)) return bundles.get(name) as T;
   const dir = join(ROOT, 'node_modules', '.cache', 'bitnet-web-e2e');
   mkdirSync(dir, { recursive: true });
-  const out = join(dir, `${name}.${process.pid}.cjs`);
+  const out = join(dir, `${name}.cjs`);
+  const tmp = join(dir, `${name}.${process.pid}.tmp.cjs`);
   buildSync({
     entryPoints: [join(__dirname, 'node', `${name}.ts`)],
-    outfile: out,
+    outfile: tmp,
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -100,6 +101,7 @@ function bundled<T>(name: string): T {
     external: ['llama3-tokenizer-js'],
     logLevel: 'warning',
   });
+  renameSync(tmp, out); // atomic: a concurrent process never requires a half-written bundle
   const mod = require(out) as T;
   bundles.set(name, mod);
   return mod;
