@@ -44,7 +44,8 @@ class HttpSource implements ByteSource {
   constructor(readonly name: string, private readonly opts: HttpByteSourceOptions) {
     const f = opts.fetch ?? (globalThis.fetch as typeof fetch | undefined);
     if (!f) throw new GgufError('io', 'gguf: no fetch implementation available');
-    this.doFetch = f;
+    // Called as a plain function: browsers throw "Illegal invocation" when fetch's `this` is not the global.
+    this.doFetch = (input, init) => f.call(globalThis, input, init);
   }
   get size(): number | undefined {
     return this.knownSize;
