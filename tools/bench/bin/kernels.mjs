@@ -126,7 +126,7 @@ function readCeiling(m, bytes) {
 
 async function benchFlavor(flavor, threads) {
   const m = await load(flavor, threads);
-  const out = { flavor, threads, i2s_decode: [], i2s_prefill: null, head: [] };
+  const out = { flavor, threads, i2s_decode: [], i2s_prefill: null, i2s_pack: null, head: [] };
   // I2_S matrix-vector: rows x cols = (out features, in features) of 2B-4T
   for (const [name, rows, cols] of [['attn_q/o', 2560, 2560], ['ffn_gate/up', 6912, 2560], ['ffn_down', 2560, 6912]]) {
     const { w, packed, bytes } = randomI2s(m, rows, cols);
@@ -151,6 +151,17 @@ async function benchFlavor(flavor, threads) {
       ...extra, generic_gb_s: +(bytes / sg / 1e9).toFixed(2),
     });
     for (const p of [w, packed, act, y]) m._free(p);
+  }
+  if (!flavor.endsWith('-rx')) {  // bn_weight_pack_i2s (GGUF -> lane layout), gate/up shape
+    const rows = 6912, cols = 2560, n = (rows * cols) / 4;
+    const t = new Int8Array(rows * cols).map(() => Math.floor(rnd() * 3) - 1);
+    const pt = malloc(m, t.length);
+    m.HEAPU8.set(new Uint8Array(t.buffer), pt);
+    const gguf = malloc(m, n + 32), packed = malloc(m, n), w = malloc(m, 32);
+    m._bn_test_encode_i2s(gguf, pt, rows, cols, 0.9);
+    const s = timeit(() => { if (m._bn_weight_pack_i2s(w, packed, gguf, rows, cols) !== 0) throw new Error('pack'); }, quick ? 150 : 600);
+    out.i2s_pack = { rows, cols, bytes: n, ms: +(s * 1e3).toFixed(3), mb_s: +(n / s / 1e6).toFixed(0) };
+    for (const p of [pt, gguf, packed, w]) m._free(p);
   }
   {  // prefill: gate/up shape, 128 tokens
     const rows = 6912, cols = 2560, nt = quick ? 32 : 128;
