@@ -112,6 +112,57 @@ static void pack_tq_row(uint8_t *codes_out, float *d_out, const void *src, int t
 // ---------------------------------------------------------------------------------------------
 // Row-wise packing of the other types
 
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+// F16 row -> Q8_0 blocks with SIMD128, bit-identical to bn_dequantize_row_ref +
+// bn_quantize_row_q8_0_ref (which blocks holding inf/NaN still go through, value for value):
+// f16 -> f32 as (sign | value bits << 13) * 2^112 (exact for normals and subnormals alike: wasm keeps f32
+// subnormals), the same IEEE max / divide / multiply, and round-half-away-from-zero done as the
+// reference does it (t = trunc(v); |v - t| >= 0.5 ? t + copysign(1, v) : t), saturating narrows
+// standing in for the clamp to [-128, 127].
+static void f16_row_to_q8_0_simd(block_q8_0 *y, const bn_fp16 *h, int cols) {
+    const v128_t exp_mask = wasm_i16x8_splat(0x7c00), f32_mask = wasm_i32x4_splat((int32_t)0x8fffe000u);
+    const v128_t sign32 = wasm_i32x4_splat((int32_t)0x80000000u), one = wasm_f32x4_splat(1.0f), half = wasm_f32x4_splat(0.5f);
+    const v128_t scale = wasm_f32x4_splat(0x1p112f);
+    for (int b = 0; b < cols / QK8_0; b++, h += QK8_0) {
+        v128_t hv[4], special = wasm_i16x8_splat(0);
+        for (int i = 0; i < 4; i++) {
+            hv[i] = wasm_v128_load(h + 8 * i);
+            special = wasm_v128_or(special, wasm_i16x8_eq(wasm_v128_and(hv[i], exp_mask), exp_mask));
+        }
+        if (wasm_v128_any_true(special)) {  // inf / NaN in this block: the reference, value for value
+            float tmp[QK8_0];
+            bn_dequantize_row_ref(tmp, h, BN_TYPE_F16, QK8_0);
+            bn_quantize_row_q8_0_ref(y + b, tmp, QK8_0);
+            continue;
+        }
+        v128_t x[8], amax = wasm_f32x4_splat(0.0f);
+        for (int i = 0; i < 4; i++) {
+            const v128_t lo = wasm_i32x4_extend_low_i16x8(hv[i]), hi = wasm_i32x4_extend_high_i16x8(hv[i]);
+            // sign-extended, << 13: bit 31 is the sign, bits 13..27 the 15 value bits (28..30: masked)
+            x[2 * i] = wasm_f32x4_mul(wasm_v128_and(wasm_i32x4_shl(lo, 13), f32_mask), scale);
+            x[2 * i + 1] = wasm_f32x4_mul(wasm_v128_and(wasm_i32x4_shl(hi, 13), f32_mask), scale);
+            amax = wasm_f32x4_max(amax, wasm_f32x4_max(wasm_f32x4_abs(x[2 * i]), wasm_f32x4_abs(x[2 * i + 1])));
+        }
+        amax = wasm_f32x4_max(amax, wasm_i32x4_shuffle(amax, amax, 2, 3, 0, 1));
+        amax = wasm_f32x4_max(amax, wasm_i32x4_shuffle(amax, amax, 1, 0, 3, 2));
+        const float d = wasm_f32x4_extract_lane(amax, 0) / 127.0f;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        y[b].d = bn_fp32_to_fp16(d);
+        const v128_t idv = wasm_f32x4_splat(id);
+        v128_t q[8];
+        for (int i = 0; i < 8; i++) {
+            const v128_t v = wasm_f32x4_mul(x[i], idv), t = wasm_f32x4_trunc(v);
+            const v128_t away = wasm_f32x4_ge(wasm_f32x4_abs(wasm_f32x4_sub(v, t)), half);
+            const v128_t step = wasm_v128_or(wasm_v128_and(v, sign32), one);  // copysign(1, v)
+            q[i] = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(t, wasm_v128_and(step, away)));
+        }
+        wasm_v128_store(y[b].qs, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(q[0], q[1]), wasm_i16x8_narrow_i32x4(q[2], q[3])));
+        wasm_v128_store(y[b].qs + 16, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(q[4], q[5]), wasm_i16x8_narrow_i32x4(q[6], q[7])));
+    }
+}
+#endif
+
 BN_API bn_status bn_weight_pack_rows(bn_weight *w, int row0, const void *src, int src_type, int n_rows) {
     if (!w || !w->data || !src || n_rows <= 0 || row0 < 0) return BN_ERR_ARG;
     if (w->rows <= 0 || w->cols <= 0 || row0 > w->rows - n_rows) return BN_ERR_RANGE;
@@ -147,6 +198,12 @@ BN_API bn_status bn_weight_pack_rows(bn_weight *w, int row0, const void *src, in
     for (int r = 0; r < n_rows; r++) {
         const uint8_t *srow = s + src_rb * r;
         uint8_t *drow = out + dst_rb * r;
+#if defined(__wasm_simd128__)
+        if (dt == BN_TYPE_Q8_0 && src_type == BN_TYPE_F16) {
+            f16_row_to_q8_0_simd((block_q8_0 *)drow, (const bn_fp16 *)srow, cols);
+            continue;
+        }
+#endif
         if (dt == BN_TYPE_Q8_0 && (src_type == BN_TYPE_F16 || src_type == BN_TYPE_F32 || src_type == BN_TYPE_BF16)) {
             const int es = src_type == BN_TYPE_F32 ? 4 : 2;
             for (int c0 = 0; c0 < cols; c0 += PIECE) {

@@ -239,6 +239,30 @@ done:
     free(k); free(v); free(q); free(out); free(ref); free(scratch);
 }
 
+// F16 -> Q8_0 packing on awkward blocks (zero, subnormal, inf, NaN, max finite, .5 ties), bytes
+// against the reference quantizer
+static void st_q8_0_pack_edges(st_ctx *c, uint64_t *seed) {
+    enum { ROWS = 3, COLS = 256 };
+    bn_fp16 h[ROWS * COLS];
+    for (int i = 0; i < ROWS * COLS; i++) h[i] = bn_fp32_to_fp16(rng_f(seed) * 0.1f);
+    for (int i = 0; i < 32; i++) h[32 + i] = (i & 1) ? 0x8000 : 0;                           // +-0 block
+    for (int i = 0; i < 32; i++) h[64 + i] = (bn_fp16)((rng_next(seed) & 0x83ff));          // subnormals
+    h[100] = 0x7c00; h[140] = 0xfc00; h[170] = 0x7e01;                                     // inf, -inf, NaN
+    for (int i = 0; i < 32; i++) h[COLS + 32 + i] = (i & 1) ? 0xfbff : 0x7bff;             // +-65504
+    for (int i = 0; i < 32; i++) h[COLS + 64 + i] = bn_fp32_to_fp16((float)(i - 16) * 0.5f * (127.0f / 8.0f) / 127.0f);
+    block_q8_0 q[ROWS * COLS / QK8_0], qref[ROWS * COLS / QK8_0];
+    memset(q, 0x55, sizeof q);
+    memset(qref, 0x55, sizeof qref);
+    bn_weight w = {BN_TYPE_Q8_0, ROWS, COLS, 1.0f, q};
+    const bn_status st = bn_weight_pack_rows(&w, 0, h, BN_TYPE_F16, ROWS);
+    for (int r = 0; r < ROWS; r++) {
+        float tmp[COLS];
+        bn_dequantize_row_ref(tmp, h + r * COLS, BN_TYPE_F16, COLS);
+        bn_quantize_row_q8_0_ref(qref + r * (COLS / QK8_0), tmp, COLS);
+    }
+    if (st || memcmp(q, qref, sizeof q)) ST_FAIL(c, "f16->q8_0 pack edge cases: status %d or bytes differ", st);
+}
+
 // Returns the number of failed comparisons (0 = all kernels agree with their references).
 BN_API int bn_selftest(uint32_t seed, int verbose) {
     st_ctx c = {0, verbose};
@@ -247,6 +271,7 @@ BN_API int bn_selftest(uint32_t seed, int verbose) {
     for (size_t i = 0; i < sizeof tern / sizeof tern[0]; i++) st_ternary(&c, &s, tern[i][0], tern[i][1], tern[i][2]);
     static const int flt[][3] = {{7, 32, 1}, {33, 96, 3}, {16, 256, 1}, {5, 1000, 2}, {9, 2560, 1}};
     for (size_t i = 0; i < sizeof flt / sizeof flt[0]; i++) st_float(&c, &s, flt[i][0], flt[i][1], flt[i][2]);
+    st_q8_0_pack_edges(&c, &s);
     st_attention(&c, &s, 1, 0, 4, 1, 64);
     st_attention(&c, &s, 1, 20, 4, 2, 64);
     st_attention(&c, &s, 5, 7, 6, 3, 40);
