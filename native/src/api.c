@@ -1,5 +1,6 @@
 // api.c — small exports that describe the module itself: ABI version and compiled-in features.
 // The TS loader checks the ABI version against the one it was written for.
+#define _DEFAULT_SOURCE  // sbrk() under -std=c11
 #include "bitnet-common.h"
 
 enum {
@@ -26,3 +27,18 @@ BN_API int bn_features(void) {
 
 // Trivial arithmetic export: proves the C -> wasm -> TS chain end to end in the first test.
 BN_API int bn_add_i32(int a, int b) { return a + b; }
+
+// Bytes of WebAssembly memory in use: everything below the program break (static data, stack, heap)
+// minus what malloc holds free. Memory never shrinks, so after a model is disposed its arena is free
+// again; the runtime's memory plan counts this, not the memory size, as already taken.
+#if defined(__EMSCRIPTEN__) || defined(__GLIBC__)
+#include <malloc.h>
+#include <unistd.h>
+BN_API double bn_heap_used_bytes(void) {
+    struct mallinfo mi = mallinfo();
+    double brk = (double)(uintptr_t)sbrk(0);
+    return brk - (double)(unsigned)mi.fordblks;
+}
+#else
+BN_API double bn_heap_used_bytes(void) { return -1; }
+#endif

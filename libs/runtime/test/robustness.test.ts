@@ -6,7 +6,7 @@
  */
 import { writeSynthModel } from '@bitnet-wasm/tools-models';
 import { loadNodeKernels, type Kernels } from '@bitnet-wasm/kernels/node';
-import { BitNet, BitNetError, type BitNetErrorCode } from '../src/node';
+import { BitNet, BitNetError, inspectModel, type BitNetErrorCode } from '../src/node';
 
 let kernels: Kernels;
 beforeAll(async () => {
@@ -58,6 +58,27 @@ describe('bad models are refused with a typed error', () => {
     expect(e.message).toMatch(/needs \d+ bytes/);
     expect(e.message).toMatch(/context length/);
   });
+});
+
+describe('the not-fit explanation names the remedy that helps', () => {
+  it('weights beyond the limit: too large, whatever the context', async () => {
+    const e = await expectCode(BitNet.load(writeSynthModel(small), { kernels, memoryLimitBytes: 64 * 1024 }), 'does_not_fit');
+    expect(e.message).toMatch(/too large for wasm32/);
+    expect(e.message).not.toMatch(/lower the context/);
+  });
+
+  it("a q8_0 head is suggested when it is what makes the model fit, and then it loads", async () => {
+    const bytes = writeSynthModel({ ...small, vocab: 'llama3' as const, nLayer: 1 });
+    const f16 = (await inspectModel(bytes, { kernels, contextLength: 16 })).info.plan;
+    const q8 = (await inspectModel(bytes, { kernels, contextLength: 16, headType: 'q8_0' })).info.plan;
+    expect(q8.totalBytes).toBeLessThan(f16.totalBytes);
+    const limit = f16.baseBytes + Math.floor((f16.totalBytes + q8.totalBytes) / 2);
+    const e = await expectCode(BitNet.load(bytes, { kernels, contextLength: 16, memoryLimitBytes: limit }), 'does_not_fit');
+    expect(e.message).toMatch(/head type 'q8_0'/);
+    const m = await BitNet.load(bytes, { kernels, contextLength: 16, memoryLimitBytes: limit, headType: 'q8_0' });
+    expect(m.plan.fits).toBe(true);
+    m.dispose();
+  }, 60_000);
 });
 
 describe('lifecycle', () => {

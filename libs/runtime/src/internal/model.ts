@@ -9,7 +9,7 @@ import { Tokenizer, type StreamDecoder } from '@bitnet-wasm/tokenizer';
 import type { Kernels } from '@bitnet-wasm/kernels';
 import { BitNetError, abortError, throwIfAborted } from './errors';
 import { readHParams, type HParams } from './hparams';
-import { makePlan, planTensors, STREAM_CHUNK_BYTES, T, typeName, WASM32_LIMIT_BYTES, type HeadType, type MemoryPlan, type PlannedTensor } from './plan';
+import { makePlan, notFitReason, planTensors, STREAM_CHUNK_BYTES, T, typeName, WASM32_LIMIT_BYTES, type FitAlternatives, type HeadType, type MemoryPlan, type PlanInputs, type PlannedTensor } from './plan';
 import { GREEDY, Sampler, type SamplingOptions } from './sampler';
 import { StopMatcher } from './stop';
 
@@ -139,6 +139,45 @@ function describe(gguf: GgufFile, hp: HParams, plan: MemoryPlan): Omit<ModelInfo
   };
 }
 
+/** Largest context in [16, nCtx) whose plan fits, by bisection (0 if even 16 does not). */
+function maxFittingCtx(inputs: PlanInputs, tensors: PlannedTensor[], nCtx: number): number {
+  const fits = (n: number) => makePlan({ ...inputs, nCtx: n }, tensors).fits;
+  if (!fits(16)) return 0;
+  let lo = 16;
+  let hi = nCtx;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Real plans for the remedies a not-fit message may suggest. */
+function fitAlternatives(
+  inputs: PlanInputs,
+  tensors: PlannedTensor[],
+  nCtx: number,
+  gguf: GgufFile,
+  hp: HParams,
+  packedBytes: PlanInputs['packedBytes'],
+  headType: HeadType,
+): FitAlternatives {
+  const alt: FitAlternatives = { maxCtx: maxFittingCtx(inputs, tensors, nCtx) };
+  if (headType === 'f16') {
+    try {
+      const q8 = planTensors(gguf, hp, 'q8_0', packedBytes);
+      const q8Inputs = { ...inputs, headType: 'q8_0' as const };
+      if (q8.reduce((a, t) => a + t.bytes, 0) < tensors.reduce((a, t) => a + t.bytes, 0)) {
+        alt.q8 = { fits: makePlan({ ...q8Inputs, nCtx }, q8).fits, maxCtx: maxFittingCtx(q8Inputs, q8, nCtx) };
+      }
+    } catch {
+      // a q8_0 head is not possible for this file: no such suggestion
+    }
+  }
+  return alt;
+}
+
 function planFor(gguf: GgufFile, opts: Omit<LoadOptions, 'onProgress'>): { hp: HParams; plan: MemoryPlan; model: number } {
   const k = opts.kernels;
   const hp = readHParams(gguf);
@@ -167,7 +206,9 @@ function planFor(gguf: GgufFile, opts: Omit<LoadOptions, 'onProgress'>): { hp: H
     }
     const stateBytes = (n: number) => k.fn.bn_model_state_bytes!(model, n, maxBatch, nThreads);
     const kvBytes = (n: number) => k.fn.bn_model_kv_bytes!(model, n);
-    const base = k.memoryBytes();
+    // in use = below the program break minus what malloc holds free (memory never shrinks after a dispose)
+    const used = k.fn.bn_heap_used_bytes?.() ?? -1;
+    const base = used >= 0 ? used : k.memoryBytes();
     const inputs = { file: gguf, hp, nCtx: 0, maxBatch, nThreads, headType, packedBytes, stateBytes, kvBytes, baseBytes: base, limitBytes: limit };
     let nCtx: number;
     if (opts.contextLength !== undefined) {
@@ -178,7 +219,9 @@ function planFor(gguf: GgufFile, opts: Omit<LoadOptions, 'onProgress'>): { hp: H
       nCtx = hp.nCtxTrain;
       while (nCtx > 256 && !makePlan({ ...inputs, nCtx }, tensors).fits) nCtx = Math.max(256, Math.floor(nCtx / 2));
     }
-    return { hp, plan: makePlan({ ...inputs, nCtx }, tensors), model };
+    const plan = makePlan({ ...inputs, nCtx }, tensors);
+    if (!plan.fits) plan.reason = notFitReason(plan, fitAlternatives(inputs, tensors, nCtx, gguf, hp, packedBytes, headType));
+    return { hp, plan, model };
   } catch (e) {
     k.fn.bn_model_free!(model);
     throw e;
@@ -264,13 +307,13 @@ export class BitNet {
     let arena = 0;
     let ok = false;
     try {
-      // small buffers first (token ids, logits), then the one big arena
-      const tokensPtr = k.malloc(4 * plan.maxBatch);
-      const logitsPtr = k.malloc(4 * hp.nVocab * plan.maxBatch);
+      // one allocation: [weights | logits | token ids | state (KV + scratch; staging while loading)]
       arena = k.malloc(plan.totalBytes);
       const base = Math.ceil(arena / 64) * 64;
       const weightsBase = base;
-      const stateBase = base + Math.ceil(plan.weightBytes / 64) * 64;
+      const logitsPtr = base + Math.ceil(plan.weightBytes / 64) * 64;
+      const tokensPtr = logitsPtr + Math.ceil((4 * hp.nVocab * plan.maxBatch) / 64) * 64;
+      const stateBase = logitsPtr + plan.ioBytes;
       await loadTensors(k, source, plan, model, weightsBase, stateBase, opts);
       k.check(k.fn.bn_model_set_state!(model, stateBase, plan.totalBytes - (stateBase - arena), plan.nCtx, plan.maxBatch, threads), 'bn_model_set_state');
       k.check(k.fn.bn_model_check!(model), 'bn_model_check');
@@ -486,8 +529,6 @@ export class BitNet {
     this.disposed = true;
     this.k.fn.bn_model_free!(this.model);
     this.k.free(this.arena);
-    this.k.free(this.tokensPtr);
-    this.k.free(this.logitsPtr);
   }
 }
 

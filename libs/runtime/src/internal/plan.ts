@@ -51,9 +51,11 @@ export interface MemoryPlan {
   scratchBytes: number;
   /** Staging for streaming tensors in (shares memory with the state block during load). */
   stagingBytes: number;
-  /** One arena: weights + max(state, staging). */
+  /** Logits out (n_vocab × batch f32) and token ids in. */
+  ioBytes: number;
+  /** One arena: weights + io + max(state, staging). */
   totalBytes: number;
-  /** Memory the module already uses before the arena. */
+  /** Memory the module already uses (memory size minus free heap) before the arena. */
   baseBytes: number;
   limitBytes: number;
   fits: boolean;
@@ -159,13 +161,15 @@ export function makePlan(inp: PlanInputs, tensors: PlannedTensor[]): MemoryPlan 
     else if (t.load === 'vector') staging = Math.max(staging, t.info.byteLength);
   }
   staging = alignUp(staging);
-  const totalBytes = alignUp(weightBytes) + alignUp(Math.max(state, staging)) + ALIGN;
+  const ioBytes = alignUp(4 * inp.hp.nVocab * inp.maxBatch) + alignUp(4 * inp.maxBatch);
+  const totalBytes = alignUp(weightBytes) + ioBytes + alignUp(Math.max(state, staging)) + ALIGN;
   const fits = inp.baseBytes + totalBytes <= inp.limitBytes;
   const plan: MemoryPlan = {
     weightBytes,
     kvBytes,
     scratchBytes: state - kvBytes,
     stagingBytes: staging,
+    ioBytes,
     totalBytes,
     baseBytes: inp.baseBytes,
     limitBytes: inp.limitBytes,
@@ -175,22 +179,27 @@ export function makePlan(inp: PlanInputs, tensors: PlannedTensor[]): MemoryPlan 
     headType: inp.headType,
     tensors,
   };
-  if (!fits) plan.reason = notFitReason(plan, inp);
   return plan;
 }
 
 const mib = (b: number) => `${(b / 1024 ** 2).toFixed(1)} MiB`;
 
-function notFitReason(p: MemoryPlan, inp: PlanInputs): string {
+/** What the caller found the alternatives to be (computed with real plans, not estimates). */
+export interface FitAlternatives {
+  /** Largest context that fits with the same head, or 0 if none ≥ 16. */
+  maxCtx: number;
+  /** With a q8_0 head (when it applies): does the requested context fit, and the largest that fits. */
+  q8?: { fits: boolean; maxCtx: number };
+}
+
+export function notFitReason(p: MemoryPlan, alt: FitAlternatives): string {
   const need = p.baseBytes + p.totalBytes;
   const parts = [
     `the model needs ${need} bytes (${mib(need)}: weights ${mib(p.weightBytes)}, KV cache ${mib(p.kvBytes)} for ${p.nCtx} tokens, scratch ${mib(Math.max(p.scratchBytes, 0))}) but the limit is ${p.limitBytes} bytes (${mib(p.limitBytes)}${p.limitBytes === WASM32_LIMIT_BYTES ? ', the 4 GiB wasm32 maximum' : ''})`,
   ];
-  const over = need - p.limitBytes;
-  const perTok = p.kvBytes / Math.max(1, p.nCtx);
-  const ctxFit = Math.floor((p.nCtx * perTok - over) / perTok);
-  if (ctxFit >= 16) parts.push(`lower the context length to at most ${ctxFit}`);
-  if (inp.headType === 'f16' && inp.hp.tiedOutput) parts.push("use head type 'q8_0' (re-quantizes the F16 embedding, about half its size)");
-  if (parts.length === 1) parts.push('the weights alone do not fit: this model is too large for wasm32');
+  if (alt.maxCtx > 0) parts.push(`lower the context length to at most ${alt.maxCtx}`);
+  if (alt.q8?.fits) parts.push("use head type 'q8_0' (re-quantizes the F16 embedding to about half its size)");
+  else if (alt.q8 && alt.q8.maxCtx > 0 && alt.maxCtx === 0) parts.push(`use head type 'q8_0' with a context of at most ${alt.q8.maxCtx}`);
+  if (parts.length === 1) parts.push(`even at the smallest context${alt.q8 ? ' and with a q8_0 head' : ''} the weights do not fit: this model is too large for wasm32 memory`);
   return parts.join('; ');
 }

@@ -14,7 +14,7 @@ export interface SamplingOptions {
   topP?: number;
   /** Drop tokens whose probability is below minP × the top probability; 0 = off. @default 0.05 */
   minP?: number;
-  /** Divide positive logits (multiply negative ones) of recently seen tokens; 1 = off. @default 1.1 */
+  /** Divide positive logits (multiply negative ones) of recently seen tokens; 1 = off (llama.cpp's default). @default 1 */
   repeatPenalty?: number;
   /** How many of the last tokens the penalty looks at. @default 64 */
   repeatLastN?: number;
@@ -27,7 +27,7 @@ export const DEFAULT_SAMPLING: Required<SamplingOptions> = {
   topK: 40,
   topP: 0.95,
   minP: 0.05,
-  repeatPenalty: 1.1,
+  repeatPenalty: 1,
   repeatLastN: 64,
   seed: 0x5eed,
 };
