@@ -5,7 +5,10 @@
  * tokens from an empty cache, and for every -n that many single-token decode steps after one BOS token,
  * each repeated --reps times. Tokens are fixed pseudo-random ids (the speed does not depend on them).
  * `--json` prints an array with llama-bench's field names plus load_ms, peak_rss_bytes, head_type.
+ * Each (threads, head) configuration runs in its own child process, so peak_rss_bytes is that
+ * configuration's own peak (the process's max RSS), not the sum of everything loaded before it.
  */
+import { spawnSync } from 'node:child_process';
 import { basename } from 'node:path';
 import { loadModel, type BitNet } from '@bitnet-wasm/runtime/node';
 import { headOpt, intList, intOpt, parse, reportError, UsageError } from '../cli-util';
@@ -46,7 +49,7 @@ function tokensFor(model: BitNet, n: number, salt: number): number[] {
 
 const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
-export async function runBench(opts: { model: string; prompts: number[]; gens: number[]; threads: number[]; heads: ('f16' | 'q8_0')[]; reps: number; onResult?: (r: BenchResult) => void }): Promise<BenchResult[]> {
+export async function runBench(opts: { model: string; prompts: number[]; gens: number[]; threads: number[]; heads: ('f16' | 'q8_0')[]; reps: number }): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
   for (const headType of opts.heads) {
     for (const threads of opts.threads) {
@@ -85,7 +88,6 @@ export async function runBench(opts: { model: string; prompts: number[]; gens: n
             peak_rss_bytes: peakRss(),
           };
           out.push(r);
-          opts.onResult?.(r);
         };
         for (const p of opts.prompts) {
           if (p <= 0) continue;
@@ -131,27 +133,40 @@ export async function benchCommand(argv: string[]): Promise<number> {
       head: { type: 'string' },
       reps: { type: 'string', short: 'r' },
       json: { type: 'boolean' },
+      one: { type: 'boolean' },
     });
     if (!v.model) throw new UsageError('usage: bitnet bench --model <gguf> [-p 128,512] [-n 64,128] [-t 1,2] [--head f16|q8_0[,…]] [--reps 3] [--json]');
     const heads = (v.head ?? 'f16').split(',').map((h) => headOpt(h.trim())!);
     const reps = intOpt(v.reps, 'reps', 3)!;
     if (reps < 1) throw new UsageError('--reps must be at least 1');
-    if (!v.json) process.stdout.write(`| model | params | head | threads | test | t/s |\n|---|---|---|---|---|---|\n`);
-    const results = await runBench({
-      model: v.model,
-      prompts: intList(v.p, 'p', [128]),
-      gens: intList(v.n, 'n', [64]),
-      threads: intList(v.t, 't', [1]),
-      heads,
-      reps,
-      onResult: v.json
-        ? undefined
-        : (r) =>
+    const prompts = intList(v.p, 'p', [128]);
+    const gens = intList(v.n, 'n', [64]);
+    const threads = intList(v.t, 't', [1]);
+    if (v.one) {
+      // child mode: exactly one configuration, JSON lines on stdout
+      const results = await runBench({ model: v.model, prompts, gens, threads, heads, reps });
+      process.stdout.write(JSON.stringify(results) + '\n');
+      return 0;
+    }
+    if (!v.json) process.stdout.write(`| model | params | head | threads | test | t/s | load ms | peak RSS MB |\n|---|---|---|---|---|---|---|---|\n`);
+    const all: BenchResult[] = [];
+    for (const head of heads) {
+      for (const t of threads) {
+        const args = [process.argv[1]!, 'bench', '--one', '--model', v.model, '-p', prompts.join(','), '-n', gens.join(','), '-t', String(t), '--head', head, '--reps', String(reps)];
+        const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+        if (r.status !== 0) throw new Error(`bench child (threads ${t}, head ${head}) failed with status ${r.status}`);
+        const rows = JSON.parse(r.stdout.trim().split('\n').pop()!) as BenchResult[];
+        for (const row of rows) {
+          all.push(row);
+          if (!v.json) {
             process.stdout.write(
-              `| ${r.model_filename} | ${(r.model_n_params / 1e9).toFixed(2)} B | ${r.head_type} | ${r.n_threads} | ${r.test} | ${r.avg_ts.toFixed(2)} ± ${r.stddev_ts.toFixed(2)} |\n`,
-            ),
-    });
-    if (v.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+              `| ${row.model_filename} | ${(row.model_n_params / 1e9).toFixed(2)} B | ${row.head_type} | ${row.n_threads} | ${row.test} | ${row.avg_ts.toFixed(2)} ± ${row.stddev_ts.toFixed(2)} | ${row.load_ms} | ${(row.peak_rss_bytes / 1e6).toFixed(0)} |\n`,
+            );
+          }
+        }
+      }
+    }
+    if (v.json) process.stdout.write(JSON.stringify(all, null, 2) + '\n');
     return 0;
   } catch (e) {
     return reportError(e);
