@@ -38,22 +38,6 @@ try {
 } catch {
   stale = true;
 }
-if (stale) {
-  const esbuild = require('esbuild');
-  const tmp = `${out}.${process.pid}.tmp`;
-  esbuild.buildSync({
-    entryPoints: [path.join(appDir, 'src', 'run.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    conditions: ['@bitnet-wasm/source'],
-    outfile: tmp,
-    logLevel: 'warning',
-    // the kernels' emscripten glue is required from disk at run time, next to its .wasm
-    external: ['*.wasm'],
-  });
-  fs.renameSync(tmp, out);
-}
 process.env.BITNET_WASM_DIR = process.env.BITNET_WASM_DIR || path.join(root, 'libs', 'kernels', 'dist', 'wasm');
-require(out);
+if (stale) require('../../../tools/scripts/bundle-ts.cjs').requireTs({ entry: path.join(appDir, 'src', 'run.ts'), outFile: out });
+else require(out);

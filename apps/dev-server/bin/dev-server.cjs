@@ -4,28 +4,11 @@
 // name and renamed, so two servers starting at once (e.g. Playwright's two web servers) never read a
 // half-written file.
 'use strict';
-const { buildSync } = require('esbuild');
-const { mkdirSync, renameSync } = require('node:fs');
 const { join } = require('node:path');
+const { requireTs } = require('../../../tools/scripts/bundle-ts.cjs');
 
 const appDir = join(__dirname, '..');
-const outDir = join(appDir, 'dist');
-const outFile = join(outDir, 'main.cjs');
-const tmpFile = join(outDir, `main.${process.pid}.tmp.cjs`);
-mkdirSync(outDir, { recursive: true });
-buildSync({
-  entryPoints: [join(appDir, 'src', 'main.ts')],
-  outfile: tmpFile,
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  sourcemap: 'inline',
-  logLevel: 'warning',
-});
-renameSync(tmpFile, outFile);
-
-const { main } = require(outFile);
+const { main } = requireTs({ entry: join(appDir, 'src', 'main.ts'), outFile: join(appDir, 'dist', 'main.cjs') });
 main(process.argv.slice(2), process.env, join(appDir, '..', '..')).then(
   (server) => {
     if (!server) return;

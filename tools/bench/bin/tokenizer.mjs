@@ -3,30 +3,15 @@
 // with an id-for-id comparison; prints JSON. Runnable without a build step: bundles src/tokenizer.ts with esbuild
 // (workspace packages resolved to their TS sources) into dist/tokenizer.cjs, then runs it.
 //   node tools/bench/bin/tokenizer.mjs [--model <gguf>] [--file <text>] [--reps 5]
-import { buildSync } from 'esbuild';
-import { mkdirSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const projectDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const outDir = join(projectDir, 'dist');
-const outFile = join(outDir, 'tokenizer.cjs');
-const tmpFile = join(outDir, `tokenizer.${process.pid}.tmp.cjs`);
-mkdirSync(outDir, { recursive: true });
-buildSync({
-  entryPoints: [join(projectDir, 'src', 'tokenizer.ts')],
-  outfile: tmpFile,
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  conditions: ['@bitnet-wasm/source'],
+const { requireTs } = createRequire(import.meta.url)('../../scripts/bundle-ts.cjs');
+const { main } = requireTs({
+  entry: join(projectDir, 'src', 'tokenizer.ts'),
+  outFile: join(projectDir, 'dist', 'tokenizer.cjs'),
   external: ['llama3-tokenizer-js'],
-  sourcemap: 'inline',
-  logLevel: 'warning',
 });
-renameSync(tmpFile, outFile);
-
-const { main } = createRequire(import.meta.url)(outFile);
 process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,33 @@
+// Runs a TypeScript entry without a build step, for the repo's bins (bitnet, the dev server, synth, the
+// benchmarks): bundles it with esbuild (platform node, CommonJS, workspace packages resolved to their TS
+// sources) into `outFile` and returns `require(outFile)`. The bundle is written under a temporary name and
+// renamed, so two processes starting at once never read a half-written file.
+'use strict';
+const { buildSync } = require('esbuild');
+const { mkdirSync, renameSync } = require('node:fs');
+const { dirname } = require('node:path');
+
+/**
+ * @param {{ entry: string, outFile: string, external?: string[] }} opts
+ *   external: packages loaded from node_modules at run time instead of being bundled
+ */
+function requireTs({ entry, outFile, external = [] }) {
+  mkdirSync(dirname(outFile), { recursive: true });
+  const tmpFile = `${outFile}.${process.pid}.tmp.cjs`;
+  buildSync({
+    entryPoints: [entry],
+    outfile: tmpFile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    conditions: ['@bitnet-wasm/source'],
+    external,
+    sourcemap: 'inline',
+    logLevel: 'warning',
+  });
+  renameSync(tmpFile, outFile);
+  return require(outFile);
+}
+
+module.exports = { requireTs };
