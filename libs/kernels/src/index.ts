@@ -12,6 +12,7 @@ export {
   isThreadedFlavor,
   relaxedFlavor,
   baseFlavor,
+  factoryName,
   BN_FEATURE_SIMD128,
   BN_FEATURE_THREADS,
   BN_FEATURE_RELAXED_SIMD,

@@ -5,10 +5,10 @@
  * bn_selftest (relaxed, SIMD128 and portable sets against the scalar references) plus I2_S / TQ2_0
  * results bit-identical to the SIMD128 flavour on random data, 1 and several tokens, 1 and 2 threads.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { chooseNodeFlavor, loadNodeKernels, nodeWasmDir, wasmFileNames, hasRelaxedSimd, relaxedFlavor, baseFlavor, KernelsError } from './node';
+import { chooseNodeFlavor, loadNodeKernels, nodeWasmDir, wasmFileNames, hasRelaxedSimd, relaxedFlavor, baseFlavor, factoryName, KernelsError } from './node';
 
 const dir = nodeWasmDir();
 const rxBuilt = (['st-rx', 'mt-rx'] as const).every((f) => existsSync(join(dir, wasmFileNames(f).wasm)));
@@ -96,6 +96,10 @@ describe('relaxed-SIMD kernel flavours', () => {
     expect(wasmFileNames('st-rx')).toEqual({ glue: 'bitnet-st-rx.js', wasm: 'bitnet-st-rx.wasm' });
     expect(wasmFileNames('mt-rx')).toEqual({ glue: 'bitnet-mt-rx.js', wasm: 'bitnet-mt-rx.wasm', worker: 'bitnet-mt-rx.worker.js' });
     expect([relaxedFlavor('st'), relaxedFlavor('mt'), baseFlavor('st-rx'), baseFlavor('mt-rx'), baseFlavor('mt')]).toEqual(['st-rx', 'mt-rx', 'st', 'mt', 'mt']);
+    expect([factoryName('st-rx'), factoryName('mt-rx'), factoryName('st')]).toEqual(['createBitnetSt', 'createBitnetMt', 'createBitnetSt']);
+    if (rxBuilt) {  // and the rx glue really defines that global
+      for (const f of ['st-rx', 'mt-rx'] as const) expect(readFileSync(join(dir, wasmFileNames(f).glue), 'utf8')).toContain(`var ${factoryName(f)}`);
+    }
   });
 
   it('falls back to SIMD128 where relaxed SIMD does not validate, and never picks -rx when told not to', async () => {

@@ -89,6 +89,11 @@ export interface Kernels {
   dispose(): void;
 }
 
+/** The global a flavour's glue defines when loaded as a classic script (same for '-rx'). */
+export function factoryName(flavor: KernelsFlavor): 'createBitnetSt' | 'createBitnetMt' {
+  return isThreadedFlavor(flavor) ? 'createBitnetMt' : 'createBitnetSt';
+}
+
 /** File names of a flavour's build in dist/wasm (the glue's factory is createBitnetSt or createBitnetMt). */
 export function wasmFileNames(flavor: KernelsFlavor): { glue: string; wasm: string; worker?: string } {
   const base = `bitnet-${flavor}`;
