@@ -19,7 +19,7 @@ BN_API int bn_features(void) {
 #if defined(__EMSCRIPTEN_PTHREADS__)
     f |= BN_FEATURE_THREADS;
 #endif
-#if defined(__wasm_relaxed_simd__)
+#if defined(__wasm_relaxed_simd__) || defined(BN_RELAXED_SIMD)  // the -rx flavours link a relaxed-SIMD kernel object
     f |= BN_FEATURE_RELAXED_SIMD;
 #endif
     return f;

@@ -1,4 +1,5 @@
 /** Entry point of the bundled CLI (see bin/bitnet.cjs): run main() and exit with its code. */
+import './enable-relaxed-simd'; // must run before any WebAssembly is compiled
 import { main } from './main';
 
 main(process.argv.slice(2)).then(

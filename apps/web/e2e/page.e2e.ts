@@ -49,7 +49,7 @@ test.describe('the demo page', () => {
     } else {
       await expect(page.locator('#cap-isolated')).toHaveAttribute('data-state', 'off');
       await expect(page.locator('#cap-threads')).toHaveAttribute('data-state', 'off');
-      await expect(page.locator('#cap-kernels .cap-value')).toHaveText(/^st · /);
+      await expect(page.locator('#cap-kernels .cap-value')).toHaveText(/^st(-rx)? · /);
       await expect(page.locator('#cap-threads-reason')).toContainText('Threads are off');
       await expect(page.locator('#cap-threads-reason')).toContainText('cross-origin isolated');
     }

@@ -165,7 +165,7 @@ async function loadModel(source: ModelSource, label: string): Promise<LoadResult
     const from = r.fromCache ? 'from the cache' : r.source === 'file' ? 'from a local file' : 'downloaded';
     setModelLabel(`${label} — ${formatBytes(r.bytes)}, ${from}`, 'ready');
     $('model-label').dataset.fromCache = String(r.fromCache);
-    $('model-run').textContent = `Runs with ${r.flavor === 'mt' ? 'the threaded (mt)' : 'the single-thread (st)'} kernels on ${r.threads} thread${r.threads === 1 ? '' : 's'}, context ${r.nCtx} tokens; loaded in ${r.loadMs} ms.`;
+    $('model-run').textContent = `Runs with ${r.flavor.startsWith('mt') ? 'the threaded' : 'the single-thread'} (${r.flavor}) kernels on ${r.threads} thread${r.threads === 1 ? '' : 's'}, context ${r.nCtx} tokens; loaded in ${r.loadMs} ms.`;
     setModelReady(true);
     readyLabel = label;
     status('');

@@ -92,7 +92,7 @@ export interface Capabilities {
   /** Why threads are off (only when `threadsAvailable` is false). */
   threadsReason?: string;
   /** The kernels build chosen: 'mt' when threads are available, else 'st'. */
-  flavor: 'st' | 'mt';
+  flavor: 'st' | 'mt' | 'st-rx' | 'mt-rx';
   /** The loaded kernels: `bn_features()` bits and their names, or the load error. */
   kernels: { ok: true; features: number; featureNames: string[]; loadMs: number } | { ok: false; code: string; message: string };
   /** OPFS (navigator.storage.getDirectory) usable for the model cache. */
@@ -163,7 +163,7 @@ export interface LoadResult {
   /** Context length, threads and kernels flavour the model runs with. */
   nCtx: number;
   threads: number;
-  flavor: 'st' | 'mt';
+  flavor: 'st' | 'mt' | 'st-rx' | 'mt-rx';
   /** Milliseconds spent in BitNet.load (weights into WebAssembly memory). */
   loadMs: number;
 }

@@ -6,7 +6,7 @@
  * memory plan's verdict refuses a model that can not fit), the resumable OPFS cache, BitNet.load of
  * @bitnet-wasm/runtime, chat and raw-completion generation with token streaming, abort, reset.
  */
-import { createKernels, detectWasmFeatures, wasmFileNames, type EmscriptenFactory, type Kernels, type KernelsFlavor } from '@bitnet-wasm/kernels';
+import { baseFlavor, createKernels, detectWasmFeatures, factoryName, isThreadedFlavor, relaxedFlavor, wasmFileNames, type EmscriptenFactory, type Kernels, type KernelsFlavor } from '@bitnet-wasm/kernels';
 import { GgufError, httpByteSource, parseGguf, type ByteSource, type GgufFile } from '@bitnet-wasm/gguf';
 import { BitNet, BitNetError, WASM32_LIMIT_BYTES, inspectModel, type Completion, type SamplingOptions } from '@bitnet-wasm/runtime';
 import { CacheError, ModelCache } from './cache';
@@ -66,7 +66,7 @@ function loadKernels(flavor: KernelsFlavor, threads: number): Promise<{ kernels:
     const t0 = performance.now();
     const names = wasmFileNames(flavor);
     scope.importScripts(WASM_BASE + names.glue);
-    const factory = flavor === 'mt' ? scope.createBitnetMt : scope.createBitnetSt;
+    const factory = scope[factoryName(flavor)];
     if (typeof factory !== 'function') throw new RequestFailure('kernels_failed', `${names.glue} did not define its factory`);
     const kernels = await createKernels(factory, {
       flavor,
@@ -74,7 +74,7 @@ function loadKernels(flavor: KernelsFlavor, threads: number): Promise<{ kernels:
       // with none); the engine itself runs `threads` threads.
       threads,
       locateFile: (f: string) => WASM_BASE + f,
-      ...(flavor === 'mt' ? { mainScriptUrlOrBlob: WASM_BASE + names.glue } : {}),
+      ...(isThreadedFlavor(flavor) ? { mainScriptUrlOrBlob: WASM_BASE + names.glue } : {}),
     });
     return { kernels, loadMs: performance.now() - t0 };
   })();
@@ -85,7 +85,9 @@ function capabilities(): Promise<Capabilities> {
   capabilitiesPromise ??= (async () => {
     const f = detectWasmFeatures();
     const hc = scope.navigator.hardwareConcurrency && scope.navigator.hardwareConcurrency > 0 ? scope.navigator.hardwareConcurrency : 1;
-    const flavor: KernelsFlavor = f.threads ? 'mt' : 'st';
+    // relaxed-SIMD kernels (about 2x faster ternary matmuls) where the browser validates them
+    let flavor: KernelsFlavor = f.threads ? 'mt' : 'st';
+    if (f.relaxedSimd) flavor = relaxedFlavor(flavor);
     const threads = chooseThreads(hc, f.threads);
     const caps: Capabilities = {
       simd: f.simd,
@@ -110,7 +112,17 @@ function capabilities(): Promise<Capabilities> {
       return caps;
     }
     try {
-      const { kernels, loadMs } = await loadKernels(flavor, threads);
+      let loadedKernels: { kernels: Kernels; loadMs: number };
+      try {
+        loadedKernels = await loadKernels(flavor, threads);
+      } catch (e) {
+        if (flavor === baseFlavor(flavor)) throw e;
+        // the -rx build is optional (built only where clang-19 exists): fall back to SIMD128
+        kernelsPromise = undefined;
+        caps.flavor = flavor = baseFlavor(flavor);
+        loadedKernels = await loadKernels(flavor, threads);
+      }
+      const { kernels, loadMs } = loadedKernels;
       caps.kernels = { ok: true, features: kernels.features, featureNames: featureNames(kernels.features), loadMs: Math.round(loadMs) };
     } catch (e) {
       caps.kernels = { ok: false, code: (e as { code?: string }).code ?? 'kernels_failed', message: (e as Error)?.message ?? String(e) };
@@ -255,7 +267,7 @@ async function load(id: number, source: ModelSource, signal: AbortSignal): Promi
     header: r.header,
     nCtx: m.plan.nCtx,
     threads: m.info.threads,
-    flavor: m.info.flavor === 'mt' ? 'mt' : 'st',
+    flavor: m.info.flavor as LoadResult['flavor'],
     loadMs: Math.round(performance.now() - t0),
   };
   return loaded;
