@@ -9,7 +9,7 @@
 // The bench creates the kernels itself, exactly as apps/web's worker does (tools may otherwise not
 // depend on the kernels library).
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { createKernels, wasmFileNames, type EmscriptenFactory, type KernelsFlavor } from '@bitnet-wasm/kernels';
+import { createKernels, detectWasmFeatures, factoryName, isThreadedFlavor, relaxedFlavor, wasmFileNames, type EmscriptenFactory, type KernelsFlavor } from '@bitnet-wasm/kernels';
 import { BitNet } from '@bitnet-wasm/runtime';
 import { benchTokens, makeResult, type BrowserBenchResult, type BrowserBenchSettings } from './browser-common';
 
@@ -43,8 +43,10 @@ const log = (text: string): void => scope.postMessage({ kind: 'log', text });
 
 async function run(req: WorkerRequest): Promise<BrowserBenchResult[]> {
   const { settings: s, threads } = req;
-  const flavor: KernelsFlavor = s.flavor === 'auto' ? (threads > 1 ? 'mt' : 'st') : s.flavor;
-  if (threads > 1 && flavor !== 'mt') throw new Error(`${threads} threads need the mt kernels`);
+  // 'auto': our fastest build this browser runs (relaxed SIMD where it validates)
+  const requested: KernelsFlavor = s.flavor === 'auto' ? (threads > 1 ? 'mt' : 'st') : s.flavor;
+  const flavor: KernelsFlavor = s.flavor === 'auto' && detectWasmFeatures().relaxedSimd ? relaxedFlavor(requested) : requested;
+  if (threads > 1 && !isThreadedFlavor(flavor)) throw new Error(`${threads} threads need the mt kernels`);
 
   const tf = performance.now();
   const res = await fetch(s.model);
@@ -56,13 +58,13 @@ async function run(req: WorkerRequest): Promise<BrowserBenchResult[]> {
   const t0 = performance.now();
   const names = wasmFileNames(flavor);
   scope.importScripts(WASM_BASE + names.glue);
-  const factory = flavor === 'mt' ? scope.createBitnetMt : scope.createBitnetSt;
+  const factory = scope[factoryName(flavor)];
   if (typeof factory !== 'function') throw new Error(`${names.glue} did not define its factory`);
   const kernels = await createKernels(factory, {
     flavor,
     threads,
     locateFile: (f: string) => WASM_BASE + f,
-    ...(flavor === 'mt' ? { mainScriptUrlOrBlob: WASM_BASE + names.glue } : {}),
+    ...(isThreadedFlavor(flavor) ? { mainScriptUrlOrBlob: WASM_BASE + names.glue } : {}),
   });
   const model = await BitNet.load(blob, { kernels, threads, headType: s.head, contextLength: s.ctx, batchSize: s.batch });
   const loadMs = performance.now() - t0;

@@ -6,7 +6,7 @@
  */
 import { parseGguf, toByteSource, type ByteSource, type GgufFile } from '@bitnet-wasm/gguf';
 import { Tokenizer, type StreamDecoder } from '@bitnet-wasm/tokenizer';
-import type { Kernels } from '@bitnet-wasm/kernels';
+import { isThreadedFlavor, type Kernels } from '@bitnet-wasm/kernels';
 import { BitNetError, abortError, throwIfAborted } from './errors';
 import { readHParams, type HParams } from './hparams';
 import { makePlan, notFitReason, planTensors, STREAM_CHUNK_BYTES, T, typeName, WASM32_LIMIT_BYTES, type FitAlternatives, type HeadType, type MemoryPlan, type PlanInputs, type PlannedTensor } from './plan';
@@ -18,7 +18,7 @@ export interface LoadOptions {
   kernels: Kernels;
   /** Context length in tokens. @default the model's training context, capped so the plan fits */
   contextLength?: number;
-  /** Threads for the matmuls (the 'mt' kernels only). @default the kernels' thread count */
+  /** Threads for the matmuls (threaded kernels only: 'mt', 'mt-rx'). @default the kernels' thread count */
   threads?: number;
   /** Output head: 'f16' keeps the stored head; 'q8_0' re-quantizes it at load (smaller, faster). @default 'f16' */
   headType?: HeadType;
@@ -293,9 +293,9 @@ export class BitNet {
     throwIfAborted(opts.signal, 'load');
     const gguf = opts.gguf ?? (await parseGguf(source, { signal: opts.signal }));
     const tokenizer = Tokenizer.fromGguf(gguf);
-    const threads = opts.threads ?? (k.flavor === 'mt' ? Math.max(1, k.fn.bn_threads_count?.() ?? 1) : 1);
+    const threads = opts.threads ?? (isThreadedFlavor(k.flavor) ? Math.max(1, k.fn.bn_threads_count?.() ?? 1) : 1);
     if (!Number.isInteger(threads) || threads < 1 || threads > 16) throw new BitNetError('bad_option', 'threads must be an integer in [1, 16]');
-    if (threads > 1 && k.flavor !== 'mt') throw new BitNetError('bad_option', `threads = ${threads} needs the threaded ('mt') kernels`);
+    if (threads > 1 && !isThreadedFlavor(k.flavor)) throw new BitNetError('bad_option', `threads = ${threads} needs threaded kernels ('mt' or 'mt-rx')`);
     // Thread start-up allocates stacks: do it before the arena so memory grows only once.
     k.check(k.fn.bn_threads_init!(threads), 'bn_threads_init');
 
