@@ -30,10 +30,14 @@ export function nodeDefaultThreads(): number {
 /** Loads a model in Node. `threads` defaults to nodeDefaultThreads(). */
 export async function loadModel(src: NodeModelSource, opts: NodeLoadOptions = {}): Promise<BitNet> {
   const threads = opts.threads ?? nodeDefaultThreads();
+  // kernels created here belong to the model: disposing it ends their threads
   const kernels = opts.kernels ?? (await loadNodeKernels({ threads }));
   const { source, close } = await openSource(src);
   try {
-    return await BitNet.load(source, { ...opts, threads, kernels });
+    return await BitNet.load(source, { ...opts, threads, kernels, disposeKernels: opts.disposeKernels ?? !opts.kernels });
+  } catch (e) {
+    if (!opts.kernels) kernels.dispose?.();
+    throw e;
   } finally {
     await close?.();
   }
@@ -48,5 +52,6 @@ export async function inspectModelFile(src: NodeModelSource, opts: NodeLoadOptio
     return await inspectModel(source, { ...opts, threads, kernels });
   } finally {
     await close?.();
+    if (!opts.kernels) kernels.dispose?.();
   }
 }

@@ -31,6 +31,8 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Already-parsed header (skips a second parse). */
   gguf?: GgufFile;
+  /** Also dispose the kernels (ending their threads) when the model is disposed. @default false */
+  disposeKernels?: boolean;
 }
 
 export interface GenerateOptions {
@@ -262,6 +264,7 @@ export class BitNet {
   readonly info: ModelInfo;
   private disposed = false;
   private busy = false;
+  private ownsKernels = false;
   /** Tokens whose K/V are in the cache, in order (positions 0..n-1). */
   private cached: number[] = [];
   private logitsPtr = 0;
@@ -319,6 +322,7 @@ export class BitNet {
       k.check(k.fn.bn_model_check!(model), 'bn_model_check');
       const info: ModelInfo = { ...describe(gguf, hp, plan), threads, flavor: k.flavor };
       const m = new BitNet(k, model, arena, hp, plan, tokenizer, info);
+      m.ownsKernels = opts.disposeKernels ?? false;
       m.tokensPtr = tokensPtr;
       m.logitsPtr = logitsPtr;
       ok = true;
@@ -529,6 +533,7 @@ export class BitNet {
     this.disposed = true;
     this.k.fn.bn_model_free!(this.model);
     this.k.free(this.arena);
+    if (this.ownsKernels) this.k.dispose?.();
   }
 }
 
