@@ -3,14 +3,13 @@
  * bytes the model needs in WebAssembly memory — packed weights, norms, KV cache and scratch — so the
  * engine either grows memory once or refuses before any weight byte is read.
  */
-import type { GgufFile, GgufTensorInfo } from '@bitnet-wasm/gguf';
+import { GGML_TYPE, ggmlTypeName, type GgufFile, type GgufTensorInfo } from '@bitnet-wasm/gguf';
 import { BitNetError } from './errors';
 import { findTensor, sameShape, tensorSlots, type HParams, type TensorSlot } from './hparams';
 
-/** ggml type ids the engine deals with (GGUF numbering; I2_S in the BitNet fork's numbering). */
-export const T = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8, Q4_K: 12, Q6_K: 14, BF16: 30, TQ1_0: 34, TQ2_0: 35, I2_S: 36 } as const;
-const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(T).map(([k, v]) => [v, k]));
-export const typeName = (t: number): string => TYPE_NAMES[t] ?? `type ${t}`;
+/** ggml type ids (GGUF numbering, the BitNet fork's for I2_S), from the format library. */
+export const T = GGML_TYPE;
+export const typeName = (t: number): string => ggmlTypeName(t);
 
 /** Types bn_get_rows can read an embedding row from. */
 const EMBEDDING_TYPES = new Set<number>([T.F32, T.F16, T.BF16, T.Q8_0, T.Q4_0, T.Q4_K, T.Q6_K]);
@@ -126,7 +125,7 @@ export function planTensors(file: GgufFile, hp: HParams, headType: HeadType, pac
           // the head and the embedding share one Q8_0 copy; the stored table is never kept
           const bytes = packedBytes(T.Q8_0, rows, cols);
           if (!bytes) throw unsupported('cannot be re-quantized to Q8_0');
-          if (![T.F16, T.F32, T.BF16, T.Q8_0].includes(info.type as 0)) throw unsupported('cannot be re-quantized to a Q8_0 head');
+          if (!([T.F16, T.F32, T.BF16, T.Q8_0] as number[]).includes(info.type)) throw unsupported('cannot be re-quantized to a Q8_0 head');
           place({ slot, info, packedType: T.Q8_0, bytes, load: 'rows' });
         } else {
           place({ slot, info, packedType: info.type, bytes: info.byteLength, load: 'direct' });
