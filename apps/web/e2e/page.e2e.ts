@@ -63,7 +63,7 @@ test.describe('the demo page', () => {
     await expect(page.locator('#hdr-types')).toContainText('I2_S');
     await expect(page.locator('#hdr-fit')).toHaveAttribute('data-ok', 'true');
     await expect(page.locator('#hdr-fit')).toContainText('fits:');
-    await expect(page.locator('#model-run')).toContainText(isolated ? 'threaded (mt)' : 'single-thread (st)');
+    await expect(page.locator('#model-run')).toContainText(isolated ? /threaded \(mt(-rx)?\)/ : /single-thread \(st(-rx)?\)/);
     await expect(page.locator('#progress')).toBeHidden();
     await shot(page, info, `demo-loaded-${info.project.name}`);
     expect(errors).toEqual([]);
