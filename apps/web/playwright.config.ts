@@ -6,6 +6,8 @@
 import { defineConfig } from '@playwright/test';
 import { resolve } from 'node:path';
 import { FIXTURE_DIR, writeFixtures } from './e2e/fixtures';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the repo's shared Chromium settings, a plain script (no project)
+const { chromiumPath, CHROMIUM_ARGS } = require('../../tools/scripts/chromium.cjs') as { chromiumPath: () => string; CHROMIUM_ARGS: readonly string[] };
 
 const ROOT = resolve(__dirname, '..', '..');
 const PORT = Number(process.env.BITNET_E2E_PORT || 4173);
@@ -39,17 +41,8 @@ export default defineConfig({
     browserName: 'chromium',
     screenshot: 'only-on-failure',
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--headless',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-quic',
-        '--no-first-run',
-      ],
+      executablePath: chromiumPath(),
+      args: [...CHROMIUM_ARGS],
     },
   },
   projects: [

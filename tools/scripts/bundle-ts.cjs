@@ -1,4 +1,4 @@
-// Runs a TypeScript entry without a build step, for the repo's bins (bitnet, the dev server, synth, the
+// Shared esbuild settings of the repo's scripts. requireTs runs a TypeScript entry without a build step, for the repo's bins (bitnet, the dev server, synth, the
 // benchmarks): bundles it with esbuild (platform node, CommonJS, workspace packages resolved to their TS
 // sources) into `outFile` and returns `require(outFile)`. The bundle is written under a temporary name and
 // renamed, so two processes starting at once never read a half-written file.
@@ -30,4 +30,16 @@ function requireTs({ entry, outFile, external = [] }) {
   return require(outFile);
 }
 
-module.exports = { requireTs };
+/** esbuild options for the browser bundles (the demo page and the benchmark page): workspace packages
+ * from their TypeScript sources, ES2022, linked source maps. Add entryPoints, outfile and format. */
+const BROWSER_BUNDLE_OPTIONS = Object.freeze({
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  conditions: ['@bitnet-wasm/source'],
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  legalComments: 'none',
+});
+
+module.exports = { requireTs, BROWSER_BUNDLE_OPTIONS };

@@ -7,6 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -109,9 +110,7 @@ export function ensureHostCompiler() {
   aptInstall(['gcc', 'libc6-dev'], 'a C compiler (for the native unit tests)');
 }
 
-export function chromiumPath() {
-  return process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-}
+export const { chromiumPath } = createRequire(import.meta.url)('./chromium.cjs');
 
 export function ensureChromium() {
   if (existsSync(chromiumPath())) return;

@@ -7,6 +7,9 @@ import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const { BROWSER_BUNDLE_OPTIONS } = createRequire(import.meta.url)('../../../tools/scripts/bundle-ts.cjs');
 
 const app = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(app, 'src');
@@ -14,15 +17,7 @@ const out = join(app, 'dist');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-const common = {
-  bundle: true,
-  platform: 'browser',
-  target: 'es2022',
-  conditions: ['@bitnet-wasm/source'],
-  sourcemap: 'linked',
-  logLevel: 'warning',
-  legalComments: 'none',
-};
+const common = BROWSER_BUNDLE_OPTIONS;
 await Promise.all([
   build({ ...common, entryPoints: [join(src, 'app.ts')], outfile: join(out, 'app.js'), format: 'esm' }),
   build({ ...common, entryPoints: [join(src, 'worker.ts')], outfile: join(out, 'worker.js'), format: 'iife' }),

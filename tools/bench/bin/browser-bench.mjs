@@ -13,6 +13,11 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { chromiumPath, CHROMIUM_ARGS } = require('../../scripts/chromium.cjs');
+const { BROWSER_BUNDLE_OPTIONS } = require('../../scripts/bundle-ts.cjs');
 
 const here = dirname(fileURLToPath(import.meta.url));
 const projectDir = join(here, '..');
@@ -86,7 +91,7 @@ const opts = {
   preset: v.preset ?? '2b4t',
   wllamaArch: v['wllama-arch'] ?? 'bitnet',
   timeoutMs: int(v['timeout-min'], '--timeout-min', 60) * 60_000,
-  chromium: v.chromium ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  chromium: v.chromium ?? chromiumPath(),
   verbose: !!v.verbose,
 };
 if (opts.threads.some((t) => t < 1 || t > 16)) fail('-t: thread counts must be in [1, 16]');
@@ -114,15 +119,7 @@ for (const [file, type] of [
 const dist = join(projectDir, 'browser', 'dist');
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
-const common = {
-  bundle: true,
-  platform: 'browser',
-  target: 'es2022',
-  conditions: ['@bitnet-wasm/source'],
-  sourcemap: 'linked',
-  logLevel: 'warning',
-  legalComments: 'none',
-};
+const common = BROWSER_BUNDLE_OPTIONS;
 await Promise.all([
   build({ ...common, entryPoints: [join(projectDir, 'src', 'browser-page.ts')], outfile: join(dist, 'page.js'), format: 'esm' }),
   build({ ...common, entryPoints: [join(projectDir, 'src', 'browser-worker.ts')], outfile: join(dist, 'worker.js'), format: 'iife' }),
@@ -200,16 +197,7 @@ const { chromium } = await import('@playwright/test');
 const browser = await chromium.launch({
   executablePath: opts.chromium,
   headless: true,
-  args: [
-    '--no-sandbox',
-    '--headless',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-quic',
-    '--no-first-run',
-  ],
+  args: [...CHROMIUM_ARGS],
 });
 const configs = [];
 for (const t of opts.threads) {
