@@ -295,7 +295,6 @@ export class BitNet {
     const source = isSourceLike(input) ? input : toByteSource(input);
     throwIfAborted(opts.signal, 'load');
     const gguf = opts.gguf ?? (await parseGguf(source, { signal: opts.signal }));
-    const tokenizer = Tokenizer.fromGguf(gguf);
     const threads = opts.threads ?? (isThreadedFlavor(k.flavor) ? Math.max(1, k.fn.bn_threads_count?.() ?? 1) : 1);
     if (!Number.isInteger(threads) || threads < 1 || threads > 16) throw new BitNetError('bad_option', 'threads must be an integer in [1, 16]');
     if (threads > 1 && !isThreadedFlavor(k.flavor)) throw new BitNetError('bad_option', `threads = ${threads} needs threaded kernels ('mt' or 'mt-rx')`);
@@ -306,6 +305,14 @@ export class BitNet {
     if (!plan.fits) {
       k.fn.bn_model_free!(model);
       throw new BitNetError('does_not_fit', `model does not fit: ${plan.reason}`);
+    }
+    // after the plan: a model that will not fit is refused before the (128k-token) vocabulary is built
+    let tokenizer: Tokenizer;
+    try {
+      tokenizer = Tokenizer.fromGguf(gguf);
+    } catch (e) {
+      k.fn.bn_model_free!(model);
+      throw e;
     }
     let arena = 0;
     let ok = false;
