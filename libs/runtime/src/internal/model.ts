@@ -180,6 +180,17 @@ function fitAlternatives(
   return alt;
 }
 
+/**
+ * The bn_weight slot a planned tensor fills, or 0 for tensors that are not matrices: a layer matrix its
+ * role's slot; the head slot for an untied output, a tied F16/F32 head aliasing the embedding, or the
+ * Q8_0 copy of a tied embedding (which then serves lookups and the head).
+ */
+function weightSlot(k: Kernels, model: number, t: PlannedTensor): number {
+  const head = t.slot.kind === 'output' || t.load === 'alias' || (t.slot.kind === 'embedding' && t.load === 'rows');
+  if (t.slot.kind !== 'matrix' && !head) return 0;
+  return k.fn.bn_model_weight!(model, Math.max(0, t.slot.layer), roleId(k, head ? 'output' : t.slot.role)) >>> 0;
+}
+
 function planFor(gguf: GgufFile, opts: Omit<LoadOptions, 'onProgress'>): { hp: HParams; plan: MemoryPlan; model: number } {
   const k = opts.kernels;
   const hp = readHParams(gguf);
@@ -196,15 +207,9 @@ function planFor(gguf: GgufFile, opts: Omit<LoadOptions, 'onProgress'>): { hp: H
   if (!model) throw new BitNetError('bad_metadata', 'the kernels rejected the hyperparameters');
   try {
     for (const t of tensors) {
-      if (t.slot.kind === 'matrix' || t.slot.kind === 'output' || (t.load === 'alias')) {
-        const role = t.slot.kind === 'matrix' ? roleId(k, t.slot.role) : roleId(k, 'output');
-        const w = k.fn.bn_model_weight!(model, Math.max(0, t.slot.layer), role) >>> 0;
-        const [cols = 1, rows = 1] = t.slot.shape;
-        k.fn.bn_weight_init!(w, t.packedType, rows, cols, 0);
-      } else if (t.slot.kind === 'embedding' && t.packedType === T.Q8_0 && hp.tiedOutput) {
-        const w = k.fn.bn_model_weight!(model, 0, roleId(k, 'output')) >>> 0;
-        k.fn.bn_weight_init!(w, T.Q8_0, hp.nVocab, hp.nEmbd, 0);
-      }
+      const w = weightSlot(k, model, t);
+      const [cols = 1, rows = 1] = t.slot.shape;
+      if (w) k.fn.bn_weight_init!(w, t.packedType, rows, cols, 0);
     }
     const stateBytes = (n: number) => k.fn.bn_model_state_bytes!(model, n, maxBatch, nThreads);
     const kvBytes = (n: number) => k.fn.bn_model_kv_bytes!(model, n);
@@ -572,7 +577,6 @@ async function loadTensors(
     opts.onProgress?.({ loadedBytes: loaded, totalBytes: total });
   };
   opts.onProgress?.({ loadedBytes: 0, totalBytes: total });
-  const outputRole = roleId(k, 'output');
   let embedPtr = 0;
   for (const t of plan.tensors) {
     throwIfAborted(opts.signal, 'load');
@@ -592,22 +596,19 @@ async function loadTensors(
         break;
       }
       case 'alias': {
-        const w = k.fn.bn_model_weight!(model, 0, outputRole) >>> 0;
-        k.check(k.fn.bn_weight_init!(w, t.packedType, rows, cols, embedPtr), 'bn_weight_init');
+        k.check(k.fn.bn_weight_init!(weightSlot(k, model, t), t.packedType, rows, cols, embedPtr), 'bn_weight_init');
         break;
       }
       case 'i2s': {
         await readChunk(source, src, k.heapU8().subarray(staging, staging + t.info.byteLength), opts.signal);
         progress(t.info.byteLength);
-        const w = k.fn.bn_model_weight!(model, t.slot.layer, roleId(k, t.slot.role)) >>> 0;
-        const st = k.fn.bn_weight_pack_i2s!(w, dst, staging, rows, cols);
+        const st = k.fn.bn_weight_pack_i2s!(weightSlot(k, model, t), dst, staging, rows, cols);
         if (st !== 0) throw new BitNetError(st === 8 ? 'load_failed' : 'kernels', `tensor ${t.slot.name}: I2_S data rejected by the kernels (status ${st})`);
         break;
       }
       case 'rows': {
         const isEmbed = t.slot.kind === 'embedding';
-        const role = isEmbed || t.slot.kind === 'output' ? outputRole : roleId(k, t.slot.role);
-        const w = k.fn.bn_model_weight!(model, Math.max(0, t.slot.layer), role) >>> 0;
+        const w = weightSlot(k, model, t);
         k.check(k.fn.bn_weight_init!(w, t.packedType, rows, cols, dst), 'bn_weight_init');
         const rowBytes = t.info.byteLength / rows;
         const perChunk = Math.max(1, Math.floor(STREAM_CHUNK_BYTES / rowBytes));
