@@ -3,6 +3,39 @@
 import nx from '@nx/eslint-plugin';
 import tsParser from '@typescript-eslint/parser';
 
+/** What each kind of project may import (Nx project tags). */
+const TYPE_DEPS = {
+  'type:format': [],
+  'type:kernels': [],
+  'type:text': ['type:format'],
+  'type:runtime': ['type:format', 'type:text', 'type:kernels'],
+  'type:app': ['type:runtime', 'type:format', 'type:text', 'type:kernels', 'type:tool'],
+  'type:tool': ['type:format', 'type:text', 'type:runtime', 'type:tool'],
+  'type:native': [],
+};
+/** Libraries stay isomorphic: Node-only and browser-only code lives in apps (and `./node` subpaths). */
+const PLATFORM_DEPS = {
+  'platform:any': ['platform:any'],
+  'platform:browser': ['platform:any', 'platform:browser'],
+  'platform:node': ['platform:any', 'platform:node'],
+};
+/** Tests may also read fixtures with the gguf reader and write models with tools/models, and use Node. */
+const TEST_EXTRA = { 'type:kernels': ['type:format'], 'type:runtime': ['type:tool'] };
+
+const boundaries = (deps) => [
+  'error',
+  {
+    enforceBuildableLibDependency: false,
+    allow: [],
+    depConstraints: Object.entries(deps).map(([sourceTag, onlyDependOnLibsWithTags]) => ({ sourceTag, onlyDependOnLibsWithTags })),
+  },
+];
+const testTypeDeps = Object.fromEntries(
+  Object.entries(TYPE_DEPS)
+    .filter(([tag]) => tag !== 'type:native')
+    .map(([tag, deps]) => [tag, [...deps, ...(TEST_EXTRA[tag] ?? [])]]),
+);
+
 export default [
   {
     ignores: ['**/dist/**', '**/node_modules/**', '**/.nx/**', '**/*.cjs', '**/*.mjs', '**/test-results/**'],
@@ -11,47 +44,10 @@ export default [
     files: ['**/*.ts'],
     languageOptions: { parser: tsParser, ecmaVersion: 2022, sourceType: 'module' },
     plugins: { '@nx': nx },
-    rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:format', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'type:kernels', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'type:text', onlyDependOnLibsWithTags: ['type:format'] },
-            { sourceTag: 'type:runtime', onlyDependOnLibsWithTags: ['type:format', 'type:text', 'type:kernels'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:runtime', 'type:format', 'type:text', 'type:kernels', 'type:tool'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:format', 'type:text', 'type:runtime', 'type:tool'] },
-            { sourceTag: 'type:native', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'platform:any', onlyDependOnLibsWithTags: ['platform:any'] },
-            { sourceTag: 'platform:browser', onlyDependOnLibsWithTags: ['platform:any', 'platform:browser'] },
-            { sourceTag: 'platform:node', onlyDependOnLibsWithTags: ['platform:any', 'platform:node'] },
-          ],
-        },
-      ],
-    },
+    rules: { '@nx/enforce-module-boundaries': boundaries({ ...TYPE_DEPS, ...PLATFORM_DEPS }) },
   },
   {
-    // Tests may also use the synthetic model writers of tools/ and Node-only code; shipped code may not.
     files: ['**/*.test.ts', '**/test/**/*.ts', '**/e2e/**/*.ts'],
-    rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:format', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'type:kernels', onlyDependOnLibsWithTags: ['type:format'] },
-            { sourceTag: 'type:text', onlyDependOnLibsWithTags: ['type:format'] },
-            { sourceTag: 'type:runtime', onlyDependOnLibsWithTags: ['type:format', 'type:text', 'type:kernels', 'type:tool'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:runtime', 'type:format', 'type:text', 'type:kernels', 'type:tool'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:format', 'type:text', 'type:runtime', 'type:tool'] },
-          ],
-        },
-      ],
-    },
+    rules: { '@nx/enforce-module-boundaries': boundaries(testTypeDeps) },
   },
 ];
