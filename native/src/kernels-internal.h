@@ -79,6 +79,9 @@ typedef struct {
 extern const bn_kernel_set bn_kernels_generic;
 #if defined(__wasm_simd128__)
 extern const bn_kernel_set bn_kernels_simd128;
+// arch/wasm/ternary.c
+void bn_i2s_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);
+void bn_tq_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);
 #endif
 #if defined(BN_RELAXED_SIMD)
 // The -rx flavours (build-wasm.sh defines BN_RELAXED_SIMD): the SIMD128 set with the ternary decode

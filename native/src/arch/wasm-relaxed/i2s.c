@@ -19,12 +19,7 @@
 #if defined(__wasm_relaxed_simd__)
 #include <wasm_simd128.h>
 #include "../../kernels-internal.h"
-
-static inline int32_t hsum_i32x4(v128_t v) {
-    v = wasm_i32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
-    v = wasm_i32x4_add(v, wasm_i32x4_shuffle(v, v, 1, 0, 3, 2));
-    return wasm_i32x4_extract_lane(v, 0);
-}
+#include "../wasm/simd-util.h"
 
 #define RDOT(x, c) wasm_i16x8_relaxed_dot_i8x16_i7x16(x, c)
 
