@@ -83,9 +83,10 @@ void bn_matmul_f16_ref(float *y, const bn_fp16 *w, int rows, int cols, const flo
 // ---------------------------------------------------------------------------------------------
 // Portable kernels on the packed layouts
 
-static inline int32_t lane_dot_generic(const uint8_t *codes, const int8_t *q, int cols) {
+// chunks of one row `stride` bytes apart (16 contiguous, BN_I2S_STRIDE interleaved I2_S)
+static inline int32_t lane_dot_generic(const uint8_t *codes, size_t stride, const int8_t *q, int cols) {
     int32_t acc = 0;
-    for (int c = 0; c < cols / BN_LANE_CHUNK; c++, codes += 16, q += 64)
+    for (int c = 0; c < cols / BN_LANE_CHUNK; c++, codes += stride, q += 64)
         for (int i = 0; i < 8; i++) {
             const unsigned lane = codes[2 * i] | (unsigned)codes[2 * i + 1] << 8;
             for (int k = 0; k < 8; k++) acc += (int32_t)((lane >> (2 * k)) & 3) * q[8 * k + i];
@@ -100,7 +101,7 @@ static void i2s_generic(float *y, const bn_weight *w, const void *act, int n_tok
         const bn_act_i8 *h = (const bn_act_i8 *)((const uint8_t *)act + arb * t);
         const int8_t *q = (const int8_t *)(h + 1);
         for (int r = r0; r < r1; r++) {
-            const int32_t a = lane_dot_generic((const uint8_t *)w->data + (size_t)r * cols / 4, q, cols);
+            const int32_t a = lane_dot_generic(bn_i2s_row(w->data, cols, r), BN_I2S_STRIDE, q, cols);
             y[(size_t)t * rows + r] = (float)(a - h->sum) / h->s * w->scale;
         }
     }
@@ -118,7 +119,7 @@ static void tq_generic(float *y, const bn_weight *w, const void *act, int n_toke
             for (int b = 0; b < nb; b++) {
                 int32_t qsum = 0;
                 for (int j = 0; j < QK_K / 16; j++) qsum += a[b].bsums[j];
-                const int32_t sumi = lane_dot_generic(codes + 64 * b, a[b].qs, QK_K) - qsum;
+                const int32_t sumi = lane_dot_generic(codes + 64 * b, BN_LANE_CHUNK_BYTES, a[b].qs, QK_K) - qsum;
                 sumf += (float)sumi * (a[b].d * dw[(size_t)r * nb + b]);
             }
             y[(size_t)t * rows + r] = sumf;

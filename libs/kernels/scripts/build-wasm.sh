@@ -13,11 +13,12 @@
 #       --experimental-wasm-relaxed-simd), else the SIMD128 flavour.
 # The glue is MODULARIZE'd (not ES6) so the same file loads with require() in Node and with
 # importScripts() in a classic Web Worker. Nx caches this target (inputs: native sources, this
-# script, `emcc --version`, `clang-19 --version`, BN_EMCC_FLAGS, BN_WASM_FLAVORS).
+# script, `emcc --version`, `clang-19 --version`, BN_EMCC_FLAGS, BN_RX_CFLAGS (extra flags of the clang-19
+# compile), BN_WASM_FLAVORS).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 root="$(cd "$here/../.." && pwd)"
-out="$here/dist/wasm"
+out="${BN_WASM_OUT:-$here/dist/wasm}"   # BN_WASM_OUT: a private output directory (experiments, benchmarks)
 export NODE_PATH="${NODE_PATH:+$NODE_PATH:}/usr/share/nodejs"   # Debian's emcc needs Debian's acorn
 
 if ! command -v emcc >/dev/null; then
@@ -85,7 +86,7 @@ for fl in $flavors; do
         objs+=("$o")
       done
       "$clang_rx" --target=wasm32-unknown-emscripten --sysroot="$(em-config CACHE 2>/dev/null || echo /usr/share/emscripten/cache)/sysroot" \
-        "${cflags[@]}" "${thr[@]}" -mrelaxed-simd -DBN_RELAXED_SIMD=1 \
+        "${cflags[@]}" "${thr[@]}" -mrelaxed-simd -DBN_RELAXED_SIMD=1 ${BN_RX_CFLAGS:-} \
         -c native/src/arch/wasm-relaxed/i2s.c -o "$d/relaxed.o"
       EMCC_READ_METADATA=python emcc "${common[@]/#-O3/-O1}" -sWASM_BIGINT=1 "${extra[@]}" "${objs[@]}" "$d/relaxed.o" -o "$b/bitnet-$fl.js"
       ;;

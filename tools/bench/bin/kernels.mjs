@@ -23,6 +23,12 @@ const quick = args.includes('--quick');
 const ti = args.indexOf('--threads');
 const threadList = ti >= 0 ? args[ti + 1].split(',').map(Number) : [1, 2];
 const noRx = args.includes('--no-rx');
+// --only a,b: run only these sections (decode, stream, pack, prefill, head); default all
+const oi = args.indexOf('--only');
+const only = oi >= 0 ? new Set(args[oi + 1].split(',')) : null;
+const want = (section) => !only || only.has(section);
+const fi = args.indexOf('--flavors');
+const flavorFilter = fi >= 0 ? new Set(args[fi + 1].split(',')) : null;
 const T = { F16: 1, Q8_0: 8, I2_S: 36 };
 
 // 'ok', or why the relaxed-SIMD flavour is not measured in this process
@@ -124,11 +130,57 @@ function readCeiling(m, bytes) {
   return bytes / s / 1e9;
 }
 
+// Decode as in the real model: the 7 matrices of several 2B-4T layers, each its own buffer, one
+// matrix-vector product after the other, so the weights stream from DRAM (their total is well above
+// the last-level cache) instead of staying cache-resident as in the per-shape rows above. The read
+// ceiling is a plain read loop over one buffer of the same total size, same run.
+function streamDecode(m, flavor) {
+  const shapes = [[2560, 2560], [640, 2560], [640, 2560], [2560, 2560], [6912, 2560], [6912, 2560], [2560, 6912]];
+  const layers = quick ? 4 : 8;
+  const mats = [];
+  const proto = new Map();
+  for (let l = 0; l < layers; l++) {
+    for (const [rows, cols] of shapes) {
+      const key = `${rows}x${cols}`;
+      if (!proto.has(key)) proto.set(key, randomI2s(m, rows, cols));
+      const p = proto.get(key);
+      const bytes = p.bytes;
+      const packed = l === 0 && !mats.some((x) => x.key === key) ? p.packed : malloc(m, bytes);
+      if (packed !== p.packed) m.HEAPU8.copyWithin(packed, p.packed, p.packed + bytes);
+      const w = malloc(m, 32);
+      m.HEAPU8.copyWithin(w, p.w, p.w + 32);
+      m.HEAPU32[(w >> 2) + 4] = packed;
+      mats.push({ key, w, packed, rows, cols, bytes });
+    }
+  }
+  const acts = { 2560: activation(m, T.I2_S, 2560, 1), 6912: activation(m, T.I2_S, 6912, 1) };
+  const y = malloc(m, 6912 * 4);
+  const total = mats.reduce((a, x) => a + x.bytes, 0);
+  const pass = () => { for (const x of mats) m._bn_matmul(y, x.w, acts[x.cols], 1); };
+  const s = timeit(pass, quick ? 300 : 1500);
+  const ceiling = readCeiling(m, total);
+  const res = {
+    layers, weight_bytes: total, ms_per_pass: +(s * 1e3).toFixed(2), gb_s: +(total / s / 1e9).toFixed(2),
+    read_ceiling_gb_s: +ceiling.toFixed(2), fraction_of_ceiling: +((total / s / 1e9) / ceiling).toFixed(3),
+    ms_per_token_2b4t_layers: +((s * 1e3 * 30) / layers).toFixed(1),
+  };
+  if (flavor.endsWith('-rx')) {
+    m._bn_kernels_select(2);
+    const s128 = timeit(pass, quick ? 300 : 1500);
+    m._bn_kernels_select(0);
+    res.simd128_set_gb_s = +(total / s128 / 1e9).toFixed(2);
+  }
+  for (const x of mats) { m._free(x.w); m._free(x.packed); }
+  for (const p of proto.values()) m._free(p.w);
+  m._free(acts[2560]); m._free(acts[6912]); m._free(y);
+  return res;
+}
+
 async function benchFlavor(flavor, threads) {
   const m = await load(flavor, threads);
   const out = { flavor, threads, i2s_decode: [], i2s_prefill: null, i2s_pack: null, head: [] };
   // I2_S matrix-vector: rows x cols = (out features, in features) of 2B-4T
-  for (const [name, rows, cols] of [['attn_q/o', 2560, 2560], ['ffn_gate/up', 6912, 2560], ['ffn_down', 2560, 6912]]) {
+  for (const [name, rows, cols] of want('decode') ? [['attn_q/o', 2560, 2560], ['ffn_gate/up', 6912, 2560], ['ffn_down', 2560, 6912]] : []) {
     const { w, packed, bytes } = randomI2s(m, rows, cols);
     const act = activation(m, T.I2_S, cols, 1);
     const y = malloc(m, rows * 4);
@@ -152,7 +204,8 @@ async function benchFlavor(flavor, threads) {
     });
     for (const p of [w, packed, act, y]) m._free(p);
   }
-  if (!flavor.endsWith('-rx')) {  // bn_weight_pack_i2s (GGUF -> lane layout), gate/up shape
+  if (want('stream')) out.i2s_decode_stream = streamDecode(m, flavor);
+  if (want('pack') && !flavor.endsWith('-rx')) {  // bn_weight_pack_i2s (GGUF -> lane layout), gate/up shape
     const rows = 6912, cols = 2560, n = (rows * cols) / 4;
     const t = new Int8Array(rows * cols).map(() => Math.floor(rnd() * 3) - 1);
     const pt = malloc(m, t.length);
@@ -163,7 +216,7 @@ async function benchFlavor(flavor, threads) {
     out.i2s_pack = { rows, cols, bytes: n, ms: +(s * 1e3).toFixed(3), mb_s: +(n / s / 1e6).toFixed(0) };
     for (const p of [pt, gguf, packed, w]) m._free(p);
   }
-  {  // prefill: gate/up shape, 128 tokens
+  if (want('prefill')) {  // prefill: gate/up shape, 128 tokens
     const rows = 6912, cols = 2560, nt = quick ? 32 : 128;
     const { w, packed } = randomI2s(m, rows, cols);
     const act = activation(m, T.I2_S, cols, nt);
@@ -178,7 +231,7 @@ async function benchFlavor(flavor, threads) {
     }
     for (const p of [w, packed, act, y]) m._free(p);
   }
-  if (!quick && !flavor.endsWith('-rx')) {  // the tied F16 head (same code in the -rx flavours) and its Q8_0 re-quantization
+  if (want('head') && !quick && !flavor.endsWith('-rx')) {  // the tied F16 head (same code in the -rx flavours) and its Q8_0 re-quantization
     const rows = 128256, cols = 2560;
     const f16 = malloc(m, rows * cols * 2);
     const h = new Uint16Array(cols * 64);
@@ -214,9 +267,9 @@ const results = [];
 const relaxed = {};
 for (const n of threadList) {
   const base = n > 1 ? 'mt' : 'st';
-  results.push(await benchFlavor(base, n));
+  if (!flavorFilter || flavorFilter.has(base)) results.push(await benchFlavor(base, n));
   relaxed[`${base}-rx`] = rxStatus(base);
-  if (relaxed[`${base}-rx`] === 'ok') results.push(await benchFlavor(`${base}-rx`, n));
+  if (relaxed[`${base}-rx`] === 'ok' && (!flavorFilter || flavorFilter.has(`${base}-rx`))) results.push(await benchFlavor(`${base}-rx`, n));
 }
 // I2_S decode side by side: SIMD128 flavour, relaxed flavour (and its own SIMD128 set), ceiling
 const i2sDecodeSummary = [];

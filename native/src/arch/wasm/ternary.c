@@ -16,8 +16,8 @@
 
 #define DOT(c, p) wasm_i32x4_dot_i16x8(c, wasm_v128_load(p))
 
-// sum_k code[k] * a[k] over n_chunks chunks of 64 (one token)
-static int32_t lane_dot_1(const uint8_t *codes, const int16_t *a, int n_chunks) {
+// sum_k code[k] * a[k] over n_chunks chunks of 64 (one token), chunks `stride` bytes apart
+static int32_t lane_dot_1(const uint8_t *codes, size_t stride, const int16_t *a, int n_chunks) {
     int32_t total = 0;
     const v128_t m0 = wasm_i16x8_splat(3), m1 = wasm_i16x8_splat(3 << 2), m2 = wasm_i16x8_splat(3 << 4),
                  m3 = wasm_i16x8_splat(3 << 6), m4 = wasm_i16x8_splat(3 << 8), m5 = wasm_i16x8_splat(3 << 10),
@@ -26,7 +26,7 @@ static int32_t lane_dot_1(const uint8_t *codes, const int16_t *a, int n_chunks) 
         const int c1 = c0 + 64 < n_chunks ? c0 + 64 : n_chunks;  // |lane| < 2^27 per accumulator
         v128_t s0 = wasm_i32x4_splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0;
         for (int c = c0; c < c1; c++) {
-            const v128_t v = wasm_v128_load(codes + 16 * c);
+            const v128_t v = wasm_v128_load(codes + stride * c);
             const int16_t *x = a + 64 * c;
             s0 = wasm_i32x4_add(s0, DOT(wasm_v128_and(v, m0), x));
             s1 = wasm_i32x4_add(s1, DOT(wasm_v128_and(v, m1), x + 8));
@@ -47,11 +47,11 @@ static int32_t lane_dot_1(const uint8_t *codes, const int16_t *a, int n_chunks) 
 }
 
 // the same for nt <= 4 tokens sharing each weight load: out[t] = sum code * a[t]
-static void lane_dot_n(int32_t *out, const uint8_t *codes, const int16_t *const *a, int nt, int n_chunks) {
+static void lane_dot_n(int32_t *out, const uint8_t *codes, size_t stride, const int16_t *const *a, int nt, int n_chunks) {
     const v128_t m = wasm_i16x8_splat(3);
     v128_t acc[4] = {wasm_i32x4_splat(0), wasm_i32x4_splat(0), wasm_i32x4_splat(0), wasm_i32x4_splat(0)};
     for (int c = 0; c < n_chunks; c++) {
-        const v128_t v = wasm_v128_load(codes + 16 * c);
+        const v128_t v = wasm_v128_load(codes + stride * c);
         const v128_t c0 = wasm_v128_and(v, m), c1 = wasm_v128_and(wasm_u16x8_shr(v, 2), m),
                      c2 = wasm_v128_and(wasm_u16x8_shr(v, 4), m), c3 = wasm_v128_and(wasm_u16x8_shr(v, 6), m),
                      c4 = wasm_v128_and(wasm_u16x8_shr(v, 8), m), c5 = wasm_v128_and(wasm_u16x8_shr(v, 10), m),
@@ -72,12 +72,12 @@ enum { ROW_TILE = 8 };  // prefill: rows whose weights stay in L1 while all toke
 
 void bn_i2s_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
     const int cols = w->cols, rows = w->rows, n_chunks = cols / BN_LANE_CHUNK;
-    const size_t arb = bn_act_row_bytes(BN_TYPE_I2_S, cols), wrb = (size_t)cols / 4;
+    const size_t arb = bn_act_row_bytes(BN_TYPE_I2_S, cols);
     const uint8_t *wd = w->data;
     if (n_tokens == 1) {
         const bn_act_i8 *h = act;
         const int16_t *q16 = (const int16_t *)((const int8_t *)(h + 1) + cols);
-        for (int r = r0; r < r1; r++) y[r] = (float)(lane_dot_1(wd + wrb * r, q16, n_chunks) - h->sum) / h->s * w->scale;
+        for (int r = r0; r < r1; r++) y[r] = (float)(lane_dot_1(bn_i2s_row(wd, cols, r), BN_I2S_STRIDE, q16, n_chunks) - h->sum) / h->s * w->scale;
         return;
     }
     for (int rt = r0; rt < r1; rt += ROW_TILE) {
@@ -92,7 +92,7 @@ void bn_i2s_simd(float *y, const bn_weight *w, const void *act, int n_tokens, in
             }
             for (int r = rt; r < rt1; r++) {
                 int32_t s[4];
-                lane_dot_n(s, wd + wrb * r, a, nt, n_chunks);
+                lane_dot_n(s, bn_i2s_row(wd, cols, r), BN_I2S_STRIDE, a, nt, n_chunks);
                 for (int t = 0; t < nt; t++) y[(size_t)(t0 + t) * rows + r] = (float)(s[t] - h[t]->sum) / h[t]->s * w->scale;
             }
         }
@@ -112,7 +112,7 @@ void bn_tq_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int
             const uint8_t *codes = wd + wrb * r;
             float sumf = 0.0f;
             for (int k = 0; k < nb; k++) {
-                const int32_t sumi = lane_dot_1(codes + 64 * k, q16 + QK_K * k, QK_K / BN_LANE_CHUNK) - qsum[k];
+                const int32_t sumi = lane_dot_1(codes + 64 * k, BN_LANE_CHUNK_BYTES, q16 + QK_K * k, QK_K / BN_LANE_CHUNK) - qsum[k];
                 sumf += (float)sumi * (b[k].d * dw[(size_t)r * nb + k]);
             }
             y[(size_t)t * rows + r] = sumf;
