@@ -1,5 +1,5 @@
-// arch/wasm-relaxed/i2s.c — the relaxed-SIMD ternary decode kernels (I2_S and TQ1_0/TQ2_0) of the
-// `-rx` flavours. Compiled to nothing unless the compiler targets relaxed SIMD (clang >= 16 with
+// arch/wasm-relaxed/i2s.c — the relaxed-SIMD ternary kernels (I2_S and TQ1_0/TQ2_0) of the `-rx`
+// flavours. Compiled to nothing unless the compiler targets relaxed SIMD (clang >= 16 with
 // -mrelaxed-simd; build-wasm.sh compiles this file alone with clang-19 and links the object into the
 // emcc build, whose dispatch table (arch/wasm/simd.c, BN_RELAXED_SIMD) points at these functions).
 //
@@ -7,14 +7,16 @@
 // must lie in [0, 127] (x86 lowers it to pmaddubsw, which reads them as unsigned; ARM as signed), and
 // adds pairs into i16 lanes. The codes 0..2 are such operands, taken straight from the packed lane
 // layout (kernels-internal.h) a byte at a time: byte 2i+h of a 16-byte chunk holds, in bits 2m..2m+1,
-// the code of column 8(m + 4h) + i. With v4 = v >> 4 (u16 lanes):
-//   v & 0x03 -> m=0 (x1)     v & 0x0c -> m=1 (x4)     v4 & 0x03 -> m=2 (x1)     v4 & 0x0c -> m=3 (x4)
-// i.e. 1 shift + 4 ands per 64 weights. The activations are permuted once per call into the matching
-// order (vector m of chunk c, byte 2i+h = q[64c + 8m + 32h + i]), so the loop is 5 loads, 5 ops,
-// 4 dots and 4 i16 adds per 64 weights. The x4-scaled fields go to their own accumulator, divided
-// out exactly at the end. Bounds: |q| <= 128, so one dot lane is in [-2048, 2032] (x4 fields) and
-// 8 chunks of two x4 dots stay in [-32768, 32512]: i16 accumulators are folded to i32 every 8 chunks.
-// Integer sums are exact, so results are bit-identical to the references whatever the order.
+// the code of column 8(m + 4h) + i, so (v >> 2m) & 3 (u16 shifts; the mask drops what crosses bytes)
+// is field m, and the activations are permuted once per call into the matching order (vector m of
+// chunk c, byte 2i+h = q[64c + 8m + 32h + i]). Three kernels:
+//   rx_dot_1     one row (TQ blocks, odd rows): the x1/x4 trick — v & 0x03, v & 0x0c, v4 & 0x03,
+//                v4 & 0x0c with v4 = v >> 4, i.e. 1 shift + 4 ands per 64 weights, the x4-scaled
+//                fields in their own accumulator, divided out exactly at the end;
+//   rx_dot_rows  decode, the 4 rows of an interleaved group sharing each activation load;
+//   rx_tile_2x4  prefill, 2 rows x 4 tokens.
+// Integer sums are exact, so results are bit-identical to the references whatever the order; the i16
+// accumulators are folded to i32 before they can overflow (bounds at each kernel).
 // Only the i16x8 dot is used: Node 20's i32x4.relaxed_dot_i8x16_i7x16_add_s is wrong (toolchain.md).
 #if defined(__wasm_relaxed_simd__)
 #include <wasm_simd128.h>
@@ -35,7 +37,8 @@ static void permute_act(int8_t *p, const int8_t *q, int n_chunks) {
     }
 }
 
-// sum_k code[k] * q[k] over n_chunks chunks of 64, one token; p = permuted activations
+// sum_k code[k] * q[k] over n_chunks chunks of 64, one token; p = permuted activations. Bound: |q| <= 128,
+// so one x4 dot lane is in [-2048, 2032] and 8 chunks of two x4 dots stay in [-32768, 32512].
 static int32_t rx_dot_1(const uint8_t *codes, size_t stride, const int8_t *p, int n_chunks) {
     const v128_t m1 = wasm_i8x16_splat(0x03), m4 = wasm_i8x16_splat(0x0c);
     v128_t acc1 = wasm_i32x4_splat(0), acc4 = acc1;
@@ -98,33 +101,56 @@ static void rx_dot_rows(int32_t *out, const uint8_t *codes, const int8_t *p, int
     out[2] = hsum_i32x4(acc2);
     out[3] = hsum_i32x4(acc3);
 }
-// the same for nt <= 4 tokens sharing each weight load: out[t] = sum code * q_t
-static void rx_dot_n(int32_t *out, const uint8_t *codes, size_t stride, const int8_t *const *p, int nt, int n_chunks) {
-    const v128_t m1 = wasm_i8x16_splat(0x03), m4 = wasm_i8x16_splat(0x0c);
-    v128_t acc1[4], acc4[4];
-    for (int t = 0; t < 4; t++) acc1[t] = acc4[t] = wasm_i32x4_splat(0);
-    for (int c0 = 0; c0 < n_chunks; c0 += 8) {
-        const int c1 = c0 + 8 < n_chunks ? c0 + 8 : n_chunks;
-        v128_t s1[4], s4[4];
-        for (int t = 0; t < 4; t++) s1[t] = s4[t] = wasm_i16x8_splat(0);
-        for (int c = c0; c < c1; c++) {
-            const v128_t v = wasm_v128_load(codes + stride * c), v4 = wasm_u16x8_shr(v, 4);
-            const v128_t e0 = wasm_v128_and(v, m1), e1 = wasm_v128_and(v, m4), e2 = wasm_v128_and(v4, m1), e3 = wasm_v128_and(v4, m4);
-            for (int t = 0; t < nt; t++) {
-                const int8_t *x = p[t] + 64 * c;
-                s1[t] = wasm_i16x8_add(s1[t], wasm_i16x8_add(RDOT(wasm_v128_load(x), e0), RDOT(wasm_v128_load(x + 32), e2)));
-                s4[t] = wasm_i16x8_add(s4[t], wasm_i16x8_add(RDOT(wasm_v128_load(x + 16), e1), RDOT(wasm_v128_load(x + 48), e3)));
-            }
+// Prefill tile: 2 rows (r, r+1 of one interleaved group: row r+1's chunk is 16 bytes after row r's)
+// x 4 tokens, true codes, 8 i16 accumulators; each code field is extracted once and used for 4 tokens,
+// each activation vector once for 2 rows: per chunk 8 code loads (L1; re-reading beats keeping the two
+// code vectors live) + 14 unpack ops, 16 activation loads, 32 dots and 32 adds for 512 multiply-adds
+// (1.4x the GOPS of the former 1-row x 4-token kernel, tools/bench/bin/kernels.mjs i2s_prefill). Same bound as rx_dot_rows: fold every 8 chunks (into
+// memory: 8 more live vectors would not fit the registers). out[i][t] = sum code_{r+i} * q_t.
+static void rx_tile_2x4(int32_t out[2][4], const uint8_t *codes, const int8_t *const p[4], int n_chunks) {
+    const v128_t m = wasm_i8x16_splat(0x03);
+    v128_t acc[8];
+    for (int i = 0; i < 8; i++) acc[i] = wasm_i32x4_splat(0);
+    const int8_t *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
+    for (int cb = 0; cb < n_chunks; cb += 8) {
+        const int ce = cb + 8 < n_chunks ? cb + 8 : n_chunks;
+        v128_t a0 = wasm_i16x8_splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int c = cb; c < ce; c++) {
+            const uint8_t *wa = codes + BN_I2S_STRIDE * (size_t)c, *wb = wa + 16;  // re-read per field: fewer live registers
+            const size_t o = 64 * (size_t)c;
+#define RX_FIELD(k)                                                                                         \
+            do {                                                                                            \
+                const v128_t ea = wasm_v128_and(wasm_u16x8_shr(wasm_v128_load(wa), 2 * (k)), m);                         \
+                const v128_t eb = wasm_v128_and(wasm_u16x8_shr(wasm_v128_load(wb), 2 * (k)), m);                         \
+                v128_t x = wasm_v128_load(p0 + o + 16 * (k));                                               \
+                a0 = wasm_i16x8_add(a0, RDOT(x, ea)); b0 = wasm_i16x8_add(b0, RDOT(x, eb));                 \
+                x = wasm_v128_load(p1 + o + 16 * (k));                                                      \
+                a1 = wasm_i16x8_add(a1, RDOT(x, ea)); b1 = wasm_i16x8_add(b1, RDOT(x, eb));                 \
+                x = wasm_v128_load(p2 + o + 16 * (k));                                                      \
+                a2 = wasm_i16x8_add(a2, RDOT(x, ea)); b2 = wasm_i16x8_add(b2, RDOT(x, eb));                 \
+                x = wasm_v128_load(p3 + o + 16 * (k));                                                      \
+                a3 = wasm_i16x8_add(a3, RDOT(x, ea)); b3 = wasm_i16x8_add(b3, RDOT(x, eb));                 \
+            } while (0)
+            RX_FIELD(0);
+            RX_FIELD(1);
+            RX_FIELD(2);
+            RX_FIELD(3);
+#undef RX_FIELD
         }
-        for (int t = 0; t < nt; t++) {
-            acc1[t] = wasm_i32x4_add(acc1[t], wasm_i32x4_extadd_pairwise_i16x8(s1[t]));
-            acc4[t] = wasm_i32x4_add(acc4[t], wasm_i32x4_extadd_pairwise_i16x8(s4[t]));
-        }
+        acc[0] = wasm_i32x4_add(acc[0], wasm_i32x4_extadd_pairwise_i16x8(a0));
+        acc[1] = wasm_i32x4_add(acc[1], wasm_i32x4_extadd_pairwise_i16x8(a1));
+        acc[2] = wasm_i32x4_add(acc[2], wasm_i32x4_extadd_pairwise_i16x8(a2));
+        acc[3] = wasm_i32x4_add(acc[3], wasm_i32x4_extadd_pairwise_i16x8(a3));
+        acc[4] = wasm_i32x4_add(acc[4], wasm_i32x4_extadd_pairwise_i16x8(b0));
+        acc[5] = wasm_i32x4_add(acc[5], wasm_i32x4_extadd_pairwise_i16x8(b1));
+        acc[6] = wasm_i32x4_add(acc[6], wasm_i32x4_extadd_pairwise_i16x8(b2));
+        acc[7] = wasm_i32x4_add(acc[7], wasm_i32x4_extadd_pairwise_i16x8(b3));
     }
-    for (int t = 0; t < nt; t++) out[t] = hsum_i32x4(acc1[t]) + hsum_i32x4(acc4[t]) / 4;
+    for (int t = 0; t < 4; t++) {
+        out[0][t] = hsum_i32x4(acc[t]);
+        out[1][t] = hsum_i32x4(acc[4 + t]);
+    }
 }
-
-enum { ROW_TILE = 8 };  // prefill: rows whose weights stay in L1 while all token groups pass
 
 void bn_i2s_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
     const int cols = w->cols, rows = w->rows, n_chunks = cols / BN_LANE_CHUNK;
@@ -145,7 +171,9 @@ void bn_i2s_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens,
         for (; r < r1; r++) y[r] = (float)(rx_dot_1(bn_i2s_row(wd, cols, r), BN_I2S_STRIDE, perm, n_chunks) - h->sum) / h->s * w->scale;
         return;
     }
-    // token groups outside, row tiles inside: each group's activations are permuted once per call
+    // token groups outside, row pairs inside: each group's activations are permuted once per call; a
+    // group of fewer than 4 tokens repeats its first token in the empty slots (results not stored), a
+    // lone last row pairs with its neighbour in the group (padding rows exist: kernels-internal.h)
     for (int t0 = 0; t0 < n_tokens; t0 += 4) {
         const int nt = n_tokens - t0 < 4 ? n_tokens - t0 : 4;
         const bn_act_i8 *h[4];
@@ -155,10 +183,19 @@ void bn_i2s_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens,
             permute_act(perm + (size_t)t * cols, (const int8_t *)(h[t] + 1), n_chunks);
             p[t] = perm + (size_t)t * cols;
         }
-        for (int r = r0; r < r1; r++) {
-            int32_t s[4];
-            rx_dot_n(s, bn_i2s_row(wd, cols, r), BN_I2S_STRIDE, p, nt, n_chunks);
-            for (int t = 0; t < nt; t++) y[(size_t)(t0 + t) * rows + r] = (float)(s[t] - h[t]->sum) / h[t]->s * w->scale;
+        for (int t = nt; t < 4; t++) p[t] = p[0];
+        int r = r0;
+        if (r & 1) {  // odd start (not from the driver, which splits at multiples of 4): pair (r-1, r)
+            int32_t s[2][4];
+            rx_tile_2x4(s, bn_i2s_row(wd, cols, r - 1), p, n_chunks);
+            for (int t = 0; t < nt; t++) y[(size_t)(t0 + t) * rows + r] = (float)(s[1][t] - h[t]->sum) / h[t]->s * w->scale;
+            r++;
+        }
+        for (; r < r1; r += 2) {
+            int32_t s[2][4];
+            rx_tile_2x4(s, bn_i2s_row(wd, cols, r), p, n_chunks);
+            for (int i = 0; i < 2 && r + i < r1; i++)
+                for (int t = 0; t < nt; t++) y[(size_t)(t0 + t) * rows + r + i] = (float)(s[i][t] - h[t]->sum) / h[t]->s * w->scale;
         }
     }
 }
