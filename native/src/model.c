@@ -15,6 +15,38 @@
 
 #include "bitnet-common.h"
 #include "bitnet-kernels.h"
+#if defined(__EMSCRIPTEN__)
+#include <emscripten.h>
+#else
+#include <time.h>
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// Profiler (diagnostics for benchmarks): when enabled, bn_model_forward adds the wall time of each
+// step to one of these buckets; off by default (one well-predicted branch per step when off).
+
+enum bn_prof {
+    BN_PROF_EMBED = 0,   // token embedding lookup
+    BN_PROF_NORM,        // RMSNorms (attention, sub-norms, ffn, output)
+    BN_PROF_QUANT,       // activation quantization for the matmuls
+    BN_PROF_MATMUL,      // the per-layer matrices (Q, K, V, O, gate, up, down)
+    BN_PROF_ROPE,        // rotary embedding + KV cache store
+    BN_PROF_ATTN,        // attention over the cache
+    BN_PROF_ELTWISE,     // gates, residual adds, scales
+    BN_PROF_HEAD,        // output head matmul
+    BN_PROF_COUNT,
+};
+static const char *const PROF_NAMES[BN_PROF_COUNT] = {"embed", "norm", "quantize", "matmul", "rope_kv", "attention", "eltwise", "head"};
+
+static double prof_now_ms(void) {
+#if defined(__EMSCRIPTEN__)
+    return emscripten_get_now();
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+#endif
+}
 
 // ---------------------------------------------------------------------------------------------
 // Model description
@@ -94,6 +126,10 @@ typedef struct {
     size_t act_bytes;
     void *att_scratch;  // n_threads_max * bn_attention_scratch_bytes(n_ctx)
     int32_t *ids; // (max_batch,) token ids copied in
+
+    int prof_on;                    // bn_model_profile
+    double prof_ms[BN_PROF_COUNT];  // accumulated wall time per step kind
+    double prof_t;                  // time of the last mark
 
     bn_layer layers[];  // n_layer
 } bn_model;
@@ -300,6 +336,26 @@ BN_API int bn_model_check(const bn_model *m) {
 BN_API int bn_model_n_ctx(const bn_model *m) { return m ? m->n_ctx : 0; }
 BN_API int bn_model_max_batch(const bn_model *m) { return m ? m->max_batch : 0; }
 
+// Profiler: enable (1) / disable (0); enabling clears the buckets.
+BN_API int bn_model_profile(bn_model *m, int enable) {
+    if (!m) return BN_ERR_ARG;
+    m->prof_on = enable != 0;
+    memset(m->prof_ms, 0, sizeof m->prof_ms);
+    return BN_OK;
+}
+BN_API int bn_model_profile_count(void) { return BN_PROF_COUNT; }
+BN_API const char *bn_model_profile_name(int i) { return i >= 0 && i < BN_PROF_COUNT ? PROF_NAMES[i] : 0; }
+// accumulated milliseconds of bucket i since profiling was enabled (0 when off or out of range)
+BN_API double bn_model_profile_ms(const bn_model *m, int i) { return m && i >= 0 && i < BN_PROF_COUNT ? m->prof_ms[i] : 0.0; }
+
+// close the current step: time since the last mark goes to bucket b
+static inline void prof_mark(bn_model *m, int b) {
+    if (!m->prof_on) return;
+    const double t = prof_now_ms();
+    m->prof_ms[b] += t - m->prof_t;
+    m->prof_t = t;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Forward pass
 
@@ -322,13 +378,17 @@ static void rope_norm(float *x, int n_tokens, int pos0, int n_heads, int head_di
     }
 }
 
-// y (n, w->rows) = x (n, w->cols) @ W^T, quantizing x for w's type first.
-static int linear(bn_model *m, float *y, const bn_weight *w, float extra_scale, const float *x, int n) {
+// y (n, w->rows) = x (n, w->cols) @ W^T, quantizing x for w's type first; the product's time goes to
+// profiler bucket `bucket`.
+static int linear(bn_model *m, float *y, const bn_weight *w, float extra_scale, const float *x, int n, int bucket) {
     int st = bn_act_quantize(m->act, w->type, x, n, w->cols);
     if (st) return st;
+    prof_mark(m, BN_PROF_QUANT);
     st = bn_matmul(y, w, m->act, n);
     if (st) return st;
+    prof_mark(m, bucket);
     if (extra_scale != 1.0f) st = bn_scale(y, extra_scale, n * w->rows);
+    prof_mark(m, BN_PROF_ELTWISE);
     return st;
 }
 
@@ -344,22 +404,26 @@ static int layer_forward(bn_model *m, int l, int n, int pos0) {
 
     // attention: a = RMSNorm(x) ; q,k,v = a @ W ; rope ; cache ; attend ; (sub-norm) ; x += o @ Wo
     BN_TRY(bn_rmsnorm(m->xb, m->x, vec[BN_ROLE_ATTN_NORM - BN_ROLE_MATRIX_COUNT], n, m->n_embd, m->eps));
+    prof_mark(m, BN_PROF_NORM);
     const bn_weight *wq = &L->mat[BN_ROLE_ATTN_Q], *wk = &L->mat[BN_ROLE_ATTN_K], *wv = &L->mat[BN_ROLE_ATTN_V];
     if (wq->type == wk->type && wq->type == wv->type) {
         // one activation quantization shared by the three projections (bitnet.cpp does the same)
         BN_TRY(bn_act_quantize(m->act, wq->type, m->xb, n, m->n_embd));
+        prof_mark(m, BN_PROF_QUANT);
         BN_TRY(bn_matmul(m->q, wq, m->act, n));
         BN_TRY(bn_matmul(m->k, wk, m->act, n));
         BN_TRY(bn_matmul(m->v, wv, m->act, n));
+        prof_mark(m, BN_PROF_MATMUL);
         const float *s = L->mat_scale;
         if (s[BN_ROLE_ATTN_Q] != 1.0f) BN_TRY(bn_scale(m->q, s[BN_ROLE_ATTN_Q], n * m->q_dim));
         if (s[BN_ROLE_ATTN_K] != 1.0f) BN_TRY(bn_scale(m->k, s[BN_ROLE_ATTN_K], n * m->kv_dim));
         if (s[BN_ROLE_ATTN_V] != 1.0f) BN_TRY(bn_scale(m->v, s[BN_ROLE_ATTN_V], n * m->kv_dim));
     } else {
-        BN_TRY(linear(m, m->q, wq, L->mat_scale[BN_ROLE_ATTN_Q], m->xb, n));
-        BN_TRY(linear(m, m->k, wk, L->mat_scale[BN_ROLE_ATTN_K], m->xb, n));
-        BN_TRY(linear(m, m->v, wv, L->mat_scale[BN_ROLE_ATTN_V], m->xb, n));
+        BN_TRY(linear(m, m->q, wq, L->mat_scale[BN_ROLE_ATTN_Q], m->xb, n, BN_PROF_MATMUL));
+        BN_TRY(linear(m, m->k, wk, L->mat_scale[BN_ROLE_ATTN_K], m->xb, n, BN_PROF_MATMUL));
+        BN_TRY(linear(m, m->v, wv, L->mat_scale[BN_ROLE_ATTN_V], m->xb, n, BN_PROF_MATMUL));
     }
+    prof_mark(m, BN_PROF_ELTWISE);
     if (m->rope_type == BN_ROPE_NEOX) {
         BN_TRY(bn_rope_neox(m->q, n, pos0, m->n_head, m->head_dim, m->n_rot, m->rope_base));
         BN_TRY(bn_rope_neox(m->k, n, pos0, m->n_head_kv, m->head_dim, m->n_rot, m->rope_base));
@@ -369,29 +433,39 @@ static int layer_forward(bn_model *m, int l, int n, int pos0) {
     }
     BN_TRY(bn_kv_store(kc, m->k, n, pos0, m->kv_dim));
     BN_TRY(bn_kv_store(vc, m->v, n, pos0, m->kv_dim));
+    prof_mark(m, BN_PROF_ROPE);
     BN_TRY(bn_attention(m->xb, m->q, kc, vc, n, pos0, m->n_head, m->n_head_kv, m->head_dim, m->att_scratch));
+    prof_mark(m, BN_PROF_ATTN);
     if (sub) BN_TRY(bn_rmsnorm(m->xb, m->xb, vec[BN_ROLE_ATTN_SUB_NORM - BN_ROLE_MATRIX_COUNT], n, m->q_dim, m->eps));
-    BN_TRY(linear(m, m->tmp, &L->mat[BN_ROLE_ATTN_OUTPUT], L->mat_scale[BN_ROLE_ATTN_OUTPUT], m->xb, n));
+    prof_mark(m, BN_PROF_NORM);
+    BN_TRY(linear(m, m->tmp, &L->mat[BN_ROLE_ATTN_OUTPUT], L->mat_scale[BN_ROLE_ATTN_OUTPUT], m->xb, n, BN_PROF_MATMUL));
     BN_TRY(bn_add(m->x, m->tmp, n * m->n_embd));
+    prof_mark(m, BN_PROF_ELTWISE);
 
     // feed-forward: f = RMSNorm(x) ; z = act(f @ Wgate) * (f @ Wup) ; (sub-norm) ; x += z @ Wdown
     BN_TRY(bn_rmsnorm(m->xb, m->x, vec[BN_ROLE_FFN_NORM - BN_ROLE_MATRIX_COUNT], n, m->n_embd, m->eps));
+    prof_mark(m, BN_PROF_NORM);
     const bn_weight *wg = &L->mat[BN_ROLE_FFN_GATE], *wu = &L->mat[BN_ROLE_FFN_UP];
     if (wg->type == wu->type) {
         BN_TRY(bn_act_quantize(m->act, wg->type, m->xb, n, m->n_embd));
+        prof_mark(m, BN_PROF_QUANT);
         BN_TRY(bn_matmul(m->gate, wg, m->act, n));
         BN_TRY(bn_matmul(m->up, wu, m->act, n));
+        prof_mark(m, BN_PROF_MATMUL);
         if (L->mat_scale[BN_ROLE_FFN_GATE] != 1.0f) BN_TRY(bn_scale(m->gate, L->mat_scale[BN_ROLE_FFN_GATE], n * m->n_ff));
         if (L->mat_scale[BN_ROLE_FFN_UP] != 1.0f) BN_TRY(bn_scale(m->up, L->mat_scale[BN_ROLE_FFN_UP], n * m->n_ff));
     } else {
-        BN_TRY(linear(m, m->gate, wg, L->mat_scale[BN_ROLE_FFN_GATE], m->xb, n));
-        BN_TRY(linear(m, m->up, wu, L->mat_scale[BN_ROLE_FFN_UP], m->xb, n));
+        BN_TRY(linear(m, m->gate, wg, L->mat_scale[BN_ROLE_FFN_GATE], m->xb, n, BN_PROF_MATMUL));
+        BN_TRY(linear(m, m->up, wu, L->mat_scale[BN_ROLE_FFN_UP], m->xb, n, BN_PROF_MATMUL));
     }
     if (m->arch == BN_ARCH_BITNET_B158) BN_TRY(bn_relu2_mul(m->gate, m->gate, m->up, n * m->n_ff));
     else BN_TRY(bn_silu_mul(m->gate, m->gate, m->up, n * m->n_ff));
+    prof_mark(m, BN_PROF_ELTWISE);
     if (sub) BN_TRY(bn_rmsnorm(m->gate, m->gate, vec[BN_ROLE_FFN_SUB_NORM - BN_ROLE_MATRIX_COUNT], n, m->n_ff, m->eps));
-    BN_TRY(linear(m, m->tmp, &L->mat[BN_ROLE_FFN_DOWN], L->mat_scale[BN_ROLE_FFN_DOWN], m->gate, n));
+    prof_mark(m, BN_PROF_NORM);
+    BN_TRY(linear(m, m->tmp, &L->mat[BN_ROLE_FFN_DOWN], L->mat_scale[BN_ROLE_FFN_DOWN], m->gate, n, BN_PROF_MATMUL));
     BN_TRY(bn_add(m->x, m->tmp, n * m->n_embd));
+    prof_mark(m, BN_PROF_ELTWISE);
 #undef BN_TRY
     return BN_OK;
 }
@@ -404,9 +478,11 @@ BN_API int bn_model_forward(bn_model *m, const int32_t *tokens, int n_tokens, in
     if (!m->k_cache) return BN_ERR_STATE;
     if (n_tokens <= 0 || n_tokens > m->max_batch) return BN_ERR_ARG;
     if (pos0 < 0 || pos0 + n_tokens > m->n_ctx) return BN_ERR_RANGE;
+    if (m->prof_on) m->prof_t = prof_now_ms();
     memcpy(m->ids, tokens, (size_t)n_tokens * sizeof(int32_t));
     int st = bn_get_rows(m->x, m->tok_embd, m->tok_embd_type, m->n_vocab, m->n_embd, m->ids, n_tokens);
     if (st) return st;
+    prof_mark(m, BN_PROF_EMBED);
     for (int l = 0; l < m->n_layer; l++) {
         st = layer_forward(m, l, n_tokens, pos0);
         if (st) return st;
@@ -416,5 +492,6 @@ BN_API int bn_model_forward(bn_model *m, const int32_t *tokens, int n_tokens, in
     const int rows = all_logits ? n_tokens : 1;
     st = bn_rmsnorm(m->xb, x, m->output_norm, rows, m->n_embd, m->eps);
     if (st) return st;
-    return linear(m, logits, &m->output, 1.0f, m->xb, rows);
+    prof_mark(m, BN_PROF_NORM);
+    return linear(m, logits, &m->output, 1.0f, m->xb, rows, BN_PROF_HEAD);
 }

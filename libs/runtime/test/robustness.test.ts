@@ -104,6 +104,26 @@ describe('lifecycle', () => {
     model.dispose();
   });
 
+  it('the profiler attributes forward-pass time to its steps, does not change results, and restarts from zero', async () => {
+    const model = await BitNet.load(writeSynthModel(small), { kernels });
+    const plain = model.eval([1, 2, 3, 4]).slice();
+    model.reset();
+    model.setProfiling(true);
+    const profiled = model.eval([1, 2, 3, 4]).slice();
+    for (let i = 0; i < 3; i++) model.eval([5 + i]);
+    const r = model.profileReport();
+    expect(Object.keys(r).sort()).toEqual(['attention', 'eltwise', 'embed', 'head', 'matmul', 'norm', 'quantize', 'rope_kv']);
+    for (const v of Object.values(r)) expect(v).toBeGreaterThanOrEqual(0);
+    expect(r.matmul! + r.head!).toBeGreaterThan(0);
+    expect(profiled).toEqual(plain);
+    model.setProfiling(true);
+    expect(Object.values(model.profileReport()).every((v) => v === 0)).toBe(true);
+    model.setProfiling(false);
+    model.eval([9]);
+    expect(Object.values(model.profileReport()).every((v) => v === 0)).toBe(true);
+    model.dispose();
+  });
+
   it('dispose then use throws disposed', async () => {
     const model = await BitNet.load(writeSynthModel(small), { kernels });
     model.dispose();

@@ -1,12 +1,14 @@
 /**
  * `bitnet bench`: llama-bench-style throughput measurements.
- *   bitnet bench --model <gguf> [-p 128,512] [-n 64,128] [-t 1,2] [--head f16|q8_0] [--reps 3] [--json]
+ *   bitnet bench --model <gguf> [-p 128,512] [-n 64,128] [-t 1,2] [--head f16|q8_0] [--reps 3] [--json] [--profile]
  * For every (threads, head) the model is loaded once (load_ms); then for every -p a prefill of that many
  * tokens from an empty cache, and for every -n that many single-token decode steps after one BOS token,
  * each repeated --reps times. Tokens are fixed pseudo-random ids (the speed does not depend on them).
  * `--json` prints an array with llama-bench's field names plus load_ms, peak_rss_bytes, head_type.
  * Each (threads, head) configuration runs in its own child process, so peak_rss_bytes is that
  * configuration's own peak (the process's max RSS), not the sum of everything loaded before it.
+ * `--profile` adds `profile_ms_per_token`: the forward pass's wall time per step (embed, norm,
+ * quantize, matmul, rope_kv, attention, eltwise, head) per token, from the last repetition.
  */
 import { spawnSync } from 'node:child_process';
 import { basename } from 'node:path';
@@ -30,6 +32,8 @@ export interface BenchResult {
   samples_ts: number[];
   load_ms: number;
   peak_rss_bytes: number;
+  /** With --profile: milliseconds per token of each forward-pass step (last repetition). */
+  profile_ms_per_token?: Record<string, number>;
 }
 
 const meanSd = (xs: number[]) => {
@@ -49,7 +53,7 @@ function tokensFor(model: BitNet, n: number, salt: number): number[] {
 
 const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
-export async function runBench(opts: { model: string; prompts: number[]; gens: number[]; threads: number[]; heads: ('f16' | 'q8_0')[]; reps: number }): Promise<BenchResult[]> {
+export async function runBench(opts: { model: string; prompts: number[]; gens: number[]; threads: number[]; heads: ('f16' | 'q8_0')[]; reps: number; profile?: boolean }): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
   for (const headType of opts.heads) {
     for (const threads of opts.threads) {
@@ -70,6 +74,17 @@ export async function runBench(opts: { model: string; prompts: number[]; gens: n
         // warm-up: one short prefill and a few decode steps
         model.reset();
         model.eval(tokensFor(model, Math.min(8, maxCtx), 1));
+        // with --profile: the profiler runs during each timed repetition; the last one is reported
+        const startProfile = () => {
+          if (opts.profile) model.setProfiling(true);
+        };
+        let profile: Record<string, number> | undefined;
+        const endProfile = (nTokens: number) => {
+          if (!opts.profile) return;
+          const r = model.profileReport();
+          profile = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, +(v / nTokens).toFixed(3)]));
+          model.setProfiling(false);
+        };
         const push = (n_prompt: number, n_gen: number, secs: number[]) => {
           const n = n_prompt + n_gen;
           const ts = secs.map((s) => n / s);
@@ -86,6 +101,7 @@ export async function runBench(opts: { model: string; prompts: number[]; gens: n
             stddev_ts: sd,
             samples_ts: ts,
             peak_rss_bytes: peakRss(),
+            ...(profile ? { profile_ms_per_token: profile } : {}),
           };
           out.push(r);
         };
@@ -95,9 +111,11 @@ export async function runBench(opts: { model: string; prompts: number[]; gens: n
           for (let rep = 0; rep < opts.reps; rep++) {
             model.reset();
             const toks = tokensFor(model, p, rep + 2);
+            startProfile();
             const s = performance.now();
             model.eval(toks);
             secs.push((performance.now() - s) / 1000);
+            endProfile(p);
           }
           push(p, 0, secs);
         }
@@ -109,9 +127,11 @@ export async function runBench(opts: { model: string; prompts: number[]; gens: n
             const bos = model.tokenizer.bosId ?? 0;
             model.eval([bos]);
             const toks = tokensFor(model, g, rep + 100);
+            startProfile();
             const s = performance.now();
             for (const t of toks) model.eval([t]);
             secs.push((performance.now() - s) / 1000);
+            endProfile(g);
           }
           push(0, g, secs);
         }
@@ -133,9 +153,10 @@ export async function benchCommand(argv: string[]): Promise<number> {
       head: { type: 'string' },
       reps: { type: 'string', short: 'r' },
       json: { type: 'boolean' },
+      profile: { type: 'boolean' },
       one: { type: 'boolean' },
     });
-    if (!v.model) throw new UsageError('usage: bitnet bench --model <gguf> [-p 128,512] [-n 64,128] [-t 1,2] [--head f16|q8_0[,…]] [--reps 3] [--json]');
+    if (!v.model) throw new UsageError('usage: bitnet bench --model <gguf> [-p 128,512] [-n 64,128] [-t 1,2] [--head f16|q8_0[,…]] [--reps 3] [--json] [--profile]');
     const heads = (v.head ?? 'f16').split(',').map((h) => headOpt(h.trim())!);
     const reps = intOpt(v.reps, 'reps', 3)!;
     if (reps < 1) throw new UsageError('--reps must be at least 1');
@@ -144,7 +165,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const threads = intList(v.t, 't', [1]);
     if (v.one) {
       // child mode: exactly one configuration, JSON lines on stdout
-      const results = await runBench({ model: v.model, prompts, gens, threads, heads, reps });
+      const results = await runBench({ model: v.model, prompts, gens, threads, heads, reps, profile: !!v.profile });
       process.stdout.write(JSON.stringify(results) + '\n');
       return 0;
     }
@@ -153,6 +174,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     for (const head of heads) {
       for (const t of threads) {
         const args = [process.argv[1]!, 'bench', '--one', '--model', v.model, '-p', prompts.join(','), '-n', gens.join(','), '-t', String(t), '--head', head, '--reps', String(reps)];
+        if (v.profile) args.push('--profile');
         const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
         if (r.status !== 0) throw new Error(`bench child (threads ${t}, head ${head}) failed with status ${r.status}`);
         const rows = JSON.parse(r.stdout.trim().split('\n').pop()!) as BenchResult[];
@@ -162,6 +184,10 @@ export async function benchCommand(argv: string[]): Promise<number> {
             process.stdout.write(
               `| ${row.model_filename} | ${(row.model_n_params / 1e9).toFixed(2)} B | ${row.head_type} | ${row.n_threads} | ${row.test} | ${row.avg_ts.toFixed(2)} ± ${row.stddev_ts.toFixed(2)} | ${row.load_ms} | ${(row.peak_rss_bytes / 1e6).toFixed(0)} |\n`,
             );
+            if (row.profile_ms_per_token) {
+              const parts = Object.entries(row.profile_ms_per_token).map(([k, ms]) => `${k} ${ms.toFixed(2)}`);
+              process.stdout.write(`|  | ms/token: ${parts.join(', ')} | | | | | | |\n`);
+            }
           }
         }
       }

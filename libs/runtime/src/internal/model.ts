@@ -235,19 +235,22 @@ function planFor(gguf: GgufFile, opts: Omit<LoadOptions, 'onProgress'>): { hp: H
   }
 }
 
+/** The NUL-terminated string at `ptr` in the kernels' memory. */
+function cString(k: Kernels, ptr: number): string {
+  const heap = k.heapU8();
+  const p = ptr >>> 0;
+  let end = p;
+  while (end < heap.length && heap[end] !== 0) end++;
+  return new TextDecoder().decode(heap.slice(p, end));
+}
+
 const roleCache = new WeakMap<Kernels, Map<string, number>>();
 function roleId(k: Kernels, name: string): number {
   let m = roleCache.get(k);
   if (!m) {
     m = new Map();
     const n = k.fn.bn_model_role_count!();
-    const heap = () => k.heapU8();
-    for (let i = 0; i < n; i++) {
-      const p = k.fn.bn_model_role_name!(i) >>> 0;
-      let end = p;
-      while (heap()[end] !== 0) end++;
-      m.set(new TextDecoder().decode(heap().slice(p, end)), i);
-    }
+    for (let i = 0; i < n; i++) m.set(cString(k, k.fn.bn_model_role_name!(i)), i);
     roleCache.set(k, m);
   }
   const id = m.get(name);
@@ -366,6 +369,27 @@ export class BitNet {
   detokenize(ids: ArrayLike<number>, opts?: { skipSpecial?: boolean }): string {
     this.assertUsable();
     return this.tokenizer.decode(ids, opts);
+  }
+
+  /**
+   * Diagnostics: `true` clears and starts the forward-pass profiler, `false` stops it. While it runs,
+   * every forward call adds the wall time of each step to a bucket (see {@link BitNet.profileReport}).
+   */
+  setProfiling(on: boolean): void {
+    this.assertUsable();
+    this.k.check(this.k.fn.bn_model_profile!(this.model, on ? 1 : 0), 'bn_model_profile');
+  }
+
+  /**
+   * Milliseconds spent per forward-pass step since {@link BitNet.setProfiling}(true): embed, norm,
+   * quantize, matmul (the layer matrices), rope_kv, attention, eltwise, head.
+   */
+  profileReport(): Record<string, number> {
+    this.assertUsable();
+    const out: Record<string, number> = {};
+    const n = this.k.fn.bn_model_profile_count!();
+    for (let i = 0; i < n; i++) out[cString(this.k, this.k.fn.bn_model_profile_name!(i))] = this.k.fn.bn_model_profile_ms!(this.model, i);
+    return out;
   }
 
   /** Forget the KV cache (the next call starts from position 0). */
