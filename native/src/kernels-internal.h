@@ -80,7 +80,22 @@ bn_status bn_attention_ref(float *out, const float *q, const bn_fp16 *k_cache, c
 // Dispatch: the hot kernels, one portable and (in the wasm build) one SIMD128 set.
 // matmul kernels compute rows [r0, r1) of y (n_tokens, w->rows) from an activation buffer.
 typedef void (*bn_matmul_rows_fn)(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);
-typedef struct {
+
+// Attention (ops.c). One token, nh query heads q (nh, hd) sharing one KV head whose rows start at k and
+// v, kv_row elements apart, n_kv of them: out (nh, hd) = f16(softmax(scale * f16(q) . k_j)) . v_j, as
+// ggml computes it with an F16 cache. scratch: bn_attention_scratch_bytes(n_ctx >= n_kv) bytes.
+#define BN_ATT_MAX_HEAD_DIM 1024
+#define BN_ATT_GROUP_MAX 8
+typedef void (*bn_attend_fn)(float *out, const float *q, int nh, const bn_fp16 *k, const bn_fp16 *v, size_t kv_row, int n_kv,
+                             int hd, float scale, void *scratch);
+struct bn_kernel_set;
+void bn_attend_generic_set(const struct bn_kernel_set *ks, float *out, const float *q, int nh, const bn_fp16 *k, const bn_fp16 *v,
+                           size_t kv_row, int n_kv, int hd, float scale, void *scratch);
+void bn_attend_generic(float *out, const float *q, int nh, const bn_fp16 *k, const bn_fp16 *v, size_t kv_row, int n_kv, int hd,
+                       float scale, void *scratch);
+// pf[j] = f16(softmax(s)[j]) as f32 times mult (a power of two); s is overwritten
+void bn_softmax_f16(float *pf, float *s, int n, float mult);
+typedef struct bn_kernel_set {
     const char *name;
     bn_matmul_rows_fn i2s, tq, q8_0, f16, f32;
     // sum_k w[k] * x[k] with xs[k] = x[k] * 2^100 and x[k] f16-exact (the F16 activation layout);
@@ -88,11 +103,16 @@ typedef struct {
     float (*dot_f16_xs)(const bn_fp16 *w, const float *xs, int n);
     // y[d] += p * v[d], d < n, p f16-exact (probabilities): bit-identical in every set
     void (*axpy_f16)(float *y, float p, const bn_fp16 *v, int n);
+    // attention of one token for nh <= BN_ATT_GROUP_MAX query heads sharing one KV head (ops.c)
+    bn_attend_fn attend;
 } bn_kernel_set;
 
 extern const bn_kernel_set bn_kernels_generic;
 #if defined(__wasm_simd128__)
 extern const bn_kernel_set bn_kernels_simd128;
+// arch/wasm/attention.c
+void bn_attend_simd(float *out, const float *q, int nh, const bn_fp16 *k, const bn_fp16 *v, size_t kv_row, int n_kv, int hd,
+                    float scale, void *scratch);
 // arch/wasm/ternary.c
 void bn_i2s_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);
 void bn_tq_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);

@@ -191,6 +191,7 @@ const bn_kernel_set bn_kernels_generic = {
     .f32 = f32_generic,
     .dot_f16_xs = dot_f16_xs_generic,
     .axpy_f16 = axpy_f16_generic,
+    .attend = bn_attend_generic,
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 // elementwise ops; plus bn_attention_ref, the double-accumulating reference of attention.
 #include "kernels-internal.h"
 
-#define BN_ATT_MAX_HEAD_DIM 1024
 
 // y (n_rows, n) = (x * (1/sqrt(mean(x^2) + eps))) * w   — ggml: f32 squares summed in double
 BN_API bn_status bn_rmsnorm(float *y, const float *x, const float *w, int n_rows, int n, float eps) {
@@ -60,9 +59,44 @@ BN_API bn_status bn_kv_store(bn_fp16 *cache, const float *x, int n_tokens, int p
 
 BN_API size_t bn_attention_scratch_bytes(int n_ctx) {
     if (n_ctx <= 0) return 0;
-    // scores f32[n_ctx] | probs f16[n_ctx] | q f32[MAX_HEAD_DIM] (f16-rounded, x 2^100) | out f32[MAX_HEAD_DIM]
-    const size_t n = (size_t)n_ctx * 4 + bn_align4((size_t)n_ctx * 2) + BN_ATT_MAX_HEAD_DIM * 8;
+    // per thread, f32: q (f16-rounded, x 2^100) [GROUP_MAX x MAX_HEAD_DIM] | scores [GROUP_MAX x n_ctx] |
+    // probabilities [GROUP_MAX x n_ctx] | a sink of max(n_ctx, MAX_HEAD_DIM) (arch/wasm/attention.c)
+    const size_t n = ((size_t)BN_ATT_GROUP_MAX * BN_ATT_MAX_HEAD_DIM + 2 * (size_t)BN_ATT_GROUP_MAX * n_ctx + (size_t)n_ctx + BN_ATT_MAX_HEAD_DIM) * 4;
     return (n + 63) & ~(size_t)63;
+}
+
+// pf[j] = f16(exp(s[j] - max) / sum) as f32, times mult (a power of two: exact); s is overwritten
+void bn_softmax_f16(float *pf, float *s, int n, float mult) {
+    float max = -INFINITY;
+    for (int j = 0; j < n; j++) max = s[j] > max ? s[j] : max;
+    double sum = 0.0;
+    for (int j = 0; j < n; j++) {
+        s[j] = expf(s[j] - max);
+        sum += (double)s[j];
+    }
+    const float inv = (float)(1.0 / sum);
+    for (int j = 0; j < n; j++) pf[j] = bn_fp16_to_fp32(bn_fp32_to_fp16(s[j] * inv)) * mult;
+}
+
+// One head at a time through a kernel set's dot_f16_xs and axpy_f16 (the generic set's attend, and the
+// fallback of SIMD sets for shapes their blocks do not cover). Same scratch layout as above.
+void bn_attend_generic_set(const bn_kernel_set *ks, float *out, const float *q, int nh, const bn_fp16 *k, const bn_fp16 *v,
+                           size_t kv_row, int n_kv, int hd, float scale, void *scratch) {
+    float *qs = scratch, *s = qs + (size_t)BN_ATT_GROUP_MAX * BN_ATT_MAX_HEAD_DIM, *pf = s + (size_t)BN_ATT_GROUP_MAX * n_kv;
+    for (int i = 0; i < nh; i++) {
+        const float *qh = q + (size_t)i * hd;
+        float *oh = out + (size_t)i * hd;
+        for (int d = 0; d < hd; d++) qs[d] = bn_fp16_to_fp32(bn_fp32_to_fp16(qh[d])) * BN_F16_XSCALE;
+        for (int j = 0; j < n_kv; j++) s[j] = ks->dot_f16_xs(k + (size_t)j * kv_row, qs, hd) * scale;
+        bn_softmax_f16(pf, s, n_kv, 1.0f);
+        memset(oh, 0, (size_t)hd * 4);
+        for (int j = 0; j < n_kv; j++) ks->axpy_f16(oh, pf[j], v + (size_t)j * kv_row, hd);
+    }
+}
+
+void bn_attend_generic(float *out, const float *q, int nh, const bn_fp16 *k, const bn_fp16 *v, size_t kv_row, int n_kv, int hd,
+                       float scale, void *scratch) {
+    bn_attend_generic_set(&bn_kernels_generic, out, q, nh, k, v, kv_row, n_kv, hd, scale, scratch);
 }
 
 typedef struct {
@@ -75,42 +109,25 @@ typedef struct {
     const bn_kernel_set *ks;
 } att_task;
 
-static void softmax_f16(bn_fp16 *p16, float *s, int n) {
-    float max = -INFINITY;
-    for (int j = 0; j < n; j++) max = s[j] > max ? s[j] : max;
-    double sum = 0.0;
-    for (int j = 0; j < n; j++) {
-        s[j] = expf(s[j] - max);
-        sum += (double)s[j];
-    }
-    const float inv = (float)(1.0 / sum);
-    for (int j = 0; j < n; j++) p16[j] = bn_fp32_to_fp16(s[j] * inv);
-}
-
+// Heads are split evenly across threads; within a thread, runs of consecutive heads that share a KV
+// head (at most BN_ATT_GROUP_MAX) go to the set's attend kernel together.
 static void att_worker(void *arg, int ith, int nth) {
     const att_task *a = arg;
     const int hd = a->head_dim, group = a->n_head / a->n_head_kv;
-    const int n_kv_max = a->pos0 + a->n_tokens;
-    uint8_t *sc = a->scratch + a->scratch_stride * ith;
-    float *s = (float *)sc;
-    bn_fp16 *p16 = (bn_fp16 *)(sc + (size_t)n_kv_max * 4);
-    float *qs = (float *)((uint8_t *)p16 + bn_align4((size_t)n_kv_max * 2));
-    float *acc = qs + BN_ATT_MAX_HEAD_DIM;
+    void *sc = a->scratch + a->scratch_stride * ith;
     const float scale = 1.0f / sqrtf((float)hd);
     const size_t kv_row = (size_t)a->n_head_kv * hd;
     const int per = (a->n_head + nth - 1) / nth;
     const int h0 = ith * per, h1 = h0 + per < a->n_head ? h0 + per : a->n_head;
     for (int t = 0; t < a->n_tokens; t++) {
         const int n_kv = a->pos0 + t + 1;
-        for (int h = h0; h < h1; h++) {
+        for (int h = h0; h < h1;) {
             const int g = h / group;
-            const float *qh = a->q + ((size_t)t * a->n_head + h) * hd;
-            for (int d = 0; d < hd; d++) qs[d] = bn_fp16_to_fp32(bn_fp32_to_fp16(qh[d])) * BN_F16_XSCALE;
-            for (int j = 0; j < n_kv; j++) s[j] = a->ks->dot_f16_xs(a->k + j * kv_row + (size_t)g * hd, qs, hd) * scale;
-            softmax_f16(p16, s, n_kv);
-            memset(acc, 0, (size_t)hd * 4);
-            for (int j = 0; j < n_kv; j++) a->ks->axpy_f16(acc, bn_fp16_to_fp32(p16[j]), a->v + j * kv_row + (size_t)g * hd, hd);
-            memcpy(a->out + ((size_t)t * a->n_head + h) * hd, acc, (size_t)hd * 4);
+            int he = (g + 1) * group < h1 ? (g + 1) * group : h1;
+            if (he - h > BN_ATT_GROUP_MAX) he = h + BN_ATT_GROUP_MAX;
+            const size_t qo = ((size_t)t * a->n_head + h) * hd;
+            a->ks->attend(a->out + qo, a->q + qo, he - h, a->k + (size_t)g * hd, a->v + (size_t)g * hd, kv_row, n_kv, hd, scale, sc);
+            h = he;
         }
     }
 }
@@ -141,8 +158,7 @@ bn_status bn_attention_ref(float *out, const float *q, const bn_fp16 *k, const b
     if (st) return st;
     const int hd = head_dim, group = n_head / n_head_kv, n_max = pos0 + n_tokens;
     const size_t kv_row = (size_t)n_head_kv * hd;
-    float s[n_max];
-    bn_fp16 p16[n_max];
+    float s[n_max], p[n_max];
     const float scale = 1.0f / sqrtf((float)hd);
     for (int t = 0; t < n_tokens; t++) {
         const int n_kv = pos0 + t + 1;
@@ -155,10 +171,10 @@ bn_status bn_attention_ref(float *out, const float *q, const bn_fp16 *k, const b
                     sum += (double)(bn_fp16_to_fp32(bn_fp32_to_fp16(qh[d])) * bn_fp16_to_fp32(k[j * kv_row + (size_t)g * hd + d]));
                 s[j] = (float)sum * scale;
             }
-            softmax_f16(p16, s, n_kv);
+            bn_softmax_f16(p, s, n_kv, 1.0f);
             for (int d = 0; d < hd; d++) {
                 double sum = 0.0;
-                for (int j = 0; j < n_kv; j++) sum += (double)(bn_fp16_to_fp32(p16[j]) * bn_fp16_to_fp32(v[j * kv_row + (size_t)g * hd + d]));
+                for (int j = 0; j < n_kv; j++) sum += (double)(p[j] * bn_fp16_to_fp32(v[j * kv_row + (size_t)g * hd + d]));
                 out[((size_t)t * n_head + h) * hd + d] = (float)sum;
             }
         }

@@ -223,17 +223,41 @@ static void st_attention(st_ctx *c, uint64_t *seed, int n_tokens, int pos0, int 
     for (size_t i = 0; i < kvn; i++) { k[i] = bn_fp32_to_fp16(rng_f(seed) * 2); v[i] = bn_fp32_to_fp16(rng_f(seed)); }
     for (size_t i = 0; i < qn; i++) q[i] = rng_f(seed) * 2;
     bn_attention_ref(ref, q, k, v, n_tokens, pos0, n_head, n_head_kv, hd);
+    // Budget per output element: 2e-5 for f32 against double sums (outputs are O(1)), plus one f16 step
+    // of every probability times |v|: f32 and double scores may round a probability to neighbouring f16
+    // values (ggml's own result differs from a double reference the same way), and one step of p is at
+    // most p * 2^-10. So bound = 2e-5 + 2^-10 * sum_j p_j |v_j[d]|, with p from the reference's scores.
+    float *bound = malloc(qn * 4), *sc = malloc((size_t)n_ctx * 4), *pr = malloc((size_t)n_ctx * 4);
+    if (!bound || !sc || !pr) { c->fails++; free(bound); free(sc); free(pr); goto done; }
+    for (int t = 0; t < n_tokens; t++)
+        for (int h = 0; h < n_head; h++) {
+            const int n_kv = pos0 + t + 1, g = h / (n_head / n_head_kv);
+            const float *qh = q + ((size_t)t * n_head + h) * hd;
+            for (int j = 0; j < n_kv; j++) {
+                double sum = 0.0;
+                for (int d = 0; d < hd; d++)
+                    sum += (double)(bn_fp16_to_fp32(bn_fp32_to_fp16(qh[d])) * bn_fp16_to_fp32(k[((size_t)j * n_head_kv + g) * hd + d]));
+                sc[j] = (float)sum / sqrtf((float)hd);
+            }
+            bn_softmax_f16(pr, sc, n_kv, 1.0f);
+            for (int d = 0; d < hd; d++) {
+                double b = 0.0;
+                for (int j = 0; j < n_kv; j++) b += pr[j] * fabs(bn_fp16_to_fp32(v[((size_t)j * n_head_kv + g) * hd + d]));
+                bound[((size_t)t * n_head + h) * hd + d] = 2e-5f + (float)(b * 0x1p-10);
+            }
+        }
     for (int set = 0; set < 2; set++) {
         bn_kernels_select(set);
         bn_status st = bn_attention(out, q, k, v, n_tokens, pos0, n_head, n_head_kv, hd, scratch);
         if (st) { ST_FAIL(c, "attention status %d", st); continue; }
-        for (size_t i = 0; i < qn; i++)  // budget: f32 vs double sums; outputs are O(1)
-            if (!(fabsf(out[i] - ref[i]) <= 2e-5f)) {
-                ST_FAIL(c, "attention[%s] t%d p%d h%d/%d: out[%zu] %.9g ref %.9g", bn_kernels_active()->name, n_tokens, pos0, n_head,
-                        n_head_kv, i, out[i], ref[i]);
+        for (size_t i = 0; i < qn; i++)
+            if (!(fabsf(out[i] - ref[i]) <= bound[i])) {
+                ST_FAIL(c, "attention[%s] t%d p%d h%d/%d: out[%zu] %.9g ref %.9g (bound %.3g)", bn_kernels_active()->name, n_tokens, pos0,
+                        n_head, n_head_kv, i, out[i], ref[i], bound[i]);
                 break;
             }
     }
+    free(bound); free(sc); free(pr);
     bn_kernels_select(0);
 done:
     free(k); free(v); free(q); free(out); free(ref); free(scratch);
@@ -275,6 +299,9 @@ BN_API int bn_selftest(uint32_t seed, int verbose) {
     st_attention(&c, &s, 1, 20, 4, 2, 64);
     st_attention(&c, &s, 5, 7, 6, 3, 40);
     st_attention(&c, &s, 3, 0, 2, 2, 128);
+    st_attention(&c, &s, 2, 30, 20, 5, 128);  // the 2B-4T grouping: 4 heads per KV head
+    st_attention(&c, &s, 1, 9, 12, 1, 24);    // 12 heads on one KV head: groups of 8 + 4 (24 % 8 == 0)
+    st_attention(&c, &s, 2, 3, 6, 2, 20);     // head_dim not a multiple of 8: per-head fallback
     uint64_t s2 = s ^ 0x5851F42D4C957F2DULL;
     st_q8_0_pack_edges(&c, &s2);
     return c.fails;

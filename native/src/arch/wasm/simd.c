@@ -121,6 +121,7 @@ const bn_kernel_set bn_kernels_simd128 = {
     .f32 = f32_simd,
     .dot_f16_xs = dot_f16_xs_simd,
     .axpy_f16 = axpy_f16_simd,
+    .attend = bn_attend_simd,
 };
 
 #if defined(BN_RELAXED_SIMD)
@@ -133,6 +134,7 @@ const bn_kernel_set bn_kernels_relaxed = {
     .f32 = f32_simd,
     .dot_f16_xs = dot_f16_xs_simd,
     .axpy_f16 = axpy_f16_simd,
+    .attend = bn_attend_simd,
 };
 #endif
 
