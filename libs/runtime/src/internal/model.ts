@@ -330,7 +330,7 @@ export class BitNet {
       const base = Math.ceil(arena / 64) * 64;
       const weightsBase = base;
       const logitsPtr = base + Math.ceil(plan.weightBytes / 64) * 64;
-      const tokensPtr = logitsPtr + Math.ceil((4 * hp.nVocab * plan.maxBatch) / 64) * 64;
+      const tokensPtr = logitsPtr + Math.ceil((4 * hp.nVocab * plan.logitRows) / 64) * 64;
       const stateBase = logitsPtr + plan.ioBytes;
       await loadTensors(k, source, plan, model, weightsBase, stateBase, opts);
       k.check(k.fn.bn_model_set_state!(model, stateBase, plan.totalBytes - (stateBase - arena), plan.nCtx, plan.maxBatch, threads), 'bn_model_set_state');
@@ -428,7 +428,7 @@ export class BitNet {
       throw new BitNetError('context_full', `context full: ${this.cached.length} cached + ${tokens.length} new tokens > context length ${this.plan.nCtx}`);
     }
     const out = new Float32Array(allLogits ? tokens.length * nVocab : nVocab);
-    const step = oneByOne ? 1 : this.plan.maxBatch;
+    const step = oneByOne ? 1 : allLogits ? this.plan.logitRows : this.plan.maxBatch;
     for (let i = 0; i < tokens.length; i += step) {
       const chunk = tokens.slice(i, i + step);
       const last = i + step >= tokens.length;

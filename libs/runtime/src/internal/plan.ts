@@ -8,6 +8,13 @@ import { BitNetError } from './errors';
 import { findTensor, sameShape, tensorSlots, type HParams, type TensorSlot } from './hparams';
 
 /** ggml type ids (GGUF numbering, the BitNet fork's for I2_S), from the format library. */
+
+/**
+ * Rows of the logits buffer (at most): a batch of 64 prompt tokens needs one row, and 64 rows of a
+ * 128,256-token vocabulary would be 33 MB of memory that generation never uses; all-logits evaluation
+ * (perplexity, scoring) runs in calls of this many tokens instead.
+ */
+export const LOGIT_ROWS = 8;
 export const T = GGML_TYPE;
 export const typeName = (t: number): string => ggmlTypeName(t);
 
@@ -50,7 +57,7 @@ export interface MemoryPlan {
   scratchBytes: number;
   /** Staging for streaming tensors in (shares memory with the state block during load). */
   stagingBytes: number;
-  /** Logits out (n_vocab × batch f32) and token ids in. */
+  /** Logits out (n_vocab × logitRows f32) and token ids in (maxBatch). */
   ioBytes: number;
   /** One arena: weights + io + max(state, staging). */
   totalBytes: number;
@@ -60,6 +67,11 @@ export interface MemoryPlan {
   fits: boolean;
   nCtx: number;
   maxBatch: number;
+  /**
+   * Rows of logits one forward call can return: min(maxBatch, LOGIT_ROWS). Prompts run maxBatch tokens
+   * per call and need one row; all-logits evaluation runs logitRows tokens per call.
+   */
+  logitRows: number;
   headType: HeadType;
   tensors: PlannedTensor[];
   /** Human-readable reason when it does not fit. */
@@ -160,7 +172,8 @@ export function makePlan(inp: PlanInputs, tensors: PlannedTensor[]): MemoryPlan 
     else if (t.load === 'vector') staging = Math.max(staging, t.info.byteLength);
   }
   staging = alignUp(staging);
-  const ioBytes = alignUp(4 * inp.hp.nVocab * inp.maxBatch) + alignUp(4 * inp.maxBatch);
+  const logitRows = Math.min(inp.maxBatch, LOGIT_ROWS);
+  const ioBytes = alignUp(4 * inp.hp.nVocab * logitRows) + alignUp(4 * inp.maxBatch);
   const totalBytes = alignUp(weightBytes) + ioBytes + alignUp(Math.max(state, staging)) + ALIGN;
   const fits = inp.baseBytes + totalBytes <= inp.limitBytes;
   const plan: MemoryPlan = {
@@ -175,6 +188,7 @@ export function makePlan(inp: PlanInputs, tensors: PlannedTensor[]): MemoryPlan 
     fits,
     nCtx: inp.nCtx,
     maxBatch: inp.maxBatch,
+    logitRows,
     headType: inp.headType,
     tensors,
   };
