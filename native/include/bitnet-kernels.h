@@ -76,6 +76,12 @@ bn_status bn_matmul(float *y, const bn_weight *w, const void *act, int n_tokens)
 // BF16/Q8_0/Q4_0/Q4_K/Q6_K (dequantized). BN_ERR_RANGE if an id is outside [0, n_vocab).
 bn_status bn_get_rows(float *out, const void *table, int type, int n_vocab, int cols, const int32_t *ids, int n_ids);
 
+// out (n_ids, w->cols) = rows `ids` of a packed weight w (F16, F32, Q8_0 — the Q8_0 layout is not the
+// GGUF one), dequantized exactly as bn_get_rows dequantizes the GGUF rows they were packed from: the
+// lookup of a tied embedding that shares the head's packed copy. BN_ERR_RANGE if an id is outside
+// [0, w->rows); BN_ERR_TYPE for other packed types.
+bn_status bn_weight_get_rows(float *out, const bn_weight *w, const int32_t *ids, int n_ids);
+
 // y (n_rows, n) = x / sqrt(mean(x^2) + eps) * w   (sum of squares in double, like ggml)
 bn_status bn_rmsnorm(float *y, const float *x, const float *w, int n_rows, int n, float eps);
 

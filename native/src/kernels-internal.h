@@ -35,11 +35,26 @@ static inline const uint8_t *bn_i2s_row(const void *data, int cols, int r) {
     return (const uint8_t *)data + (size_t)(r & ~(BN_I2S_ROWS - 1)) * (size_t)(cols / 4) + (size_t)BN_LANE_CHUNK_BYTES * (r & (BN_I2S_ROWS - 1));
 }
 
+// Q8_0 packed ("4-row interleaved"): rows in groups of BN_Q8_0_ROWS = 4 (the last group padded with zero
+// rows), each group a sequence of cols/32 "group blocks" of BN_Q8_0_GROUP_BYTES = 136 bytes: the four
+// rows' f16 scales (8 bytes), then the four rows' 32 int8 quants (4 x 32 bytes), block after block,
+// group after group: one sequential stream. A kernel loads the 4 scales with one load and the quants
+// of each row with load8x8_s; same 34 bytes per block as the GGUF, so no extra memory (besides the
+// padding rows). Rows are never split: row r, block b sits in group r / 4 at slot r % 4.
+#define BN_Q8_0_ROWS 4
+#define BN_Q8_0_GROUP_BYTES (BN_Q8_0_ROWS * (int)sizeof(block_q8_0))
+// the group block holding block b of row r (of a packed Q8_0 matrix with nb = cols/32 blocks a row)
+static inline uint8_t *bn_q8_0_group_block(const void *data, int nb, int r, int b) {
+    return (uint8_t *)data + ((size_t)(r / BN_Q8_0_ROWS) * nb + b) * BN_Q8_0_GROUP_BYTES;
+}
+static inline bn_fp16 bn_q8_0_scale(const uint8_t *gb, int i) { bn_fp16 d; memcpy(&d, gb + 2 * i, 2); return d; }
+static inline const int8_t *bn_q8_0_quants(const uint8_t *gb, int i) { return (const int8_t *)gb + 2 * BN_Q8_0_ROWS + QK8_0 * i; }
+
 // ---------------------------------------------------------------------------------------------
 // Activation layouts (bn_act_bytes / bn_act_quantize), one row per token:
 //   I2_S : bn_act_i8 header (16 B) | int8 q[cols] | int16 q16[cols]       (q16 = q, widened once)
 //   TQ*  : block_q8_K[cols/256] | int16 q16[cols] | int32 qsum[cols/256] (sum of q per block)
-//   Q8_0 : block_q8_0[cols/32] (padded to 4 B) | int16 q16[cols]
+//   Q8_0 : block_q8_0[cols/32] (padded to 4 B) | int16 q16[cols] | float d[cols/32] (the block scales as f32)
 //   F16  : bn_fp16 h[cols] (padded to 4 B) | float xs[cols] (= h as f32, times 2^100, for SIMD)
 //   F32  : float x[cols]
 typedef struct {

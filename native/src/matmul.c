@@ -132,13 +132,15 @@ static void q8_0_generic(float *y, const bn_weight *w, const void *act, int n_to
     const size_t arb = bn_act_row_bytes(BN_TYPE_Q8_0, cols);
     for (int t = 0; t < n_tokens; t++) {
         const block_q8_0 *a = (const block_q8_0 *)((const uint8_t *)act + arb * t);
-        for (int r = r0; r < r1; r++) {
-            const block_q8_0 *wb = (const block_q8_0 *)w->data + (size_t)r * nb;
+        for (int r = r0; r < r1; r++) {  // packed 4-row interleaved (kernels-internal.h)
+            const int i = r % BN_Q8_0_ROWS;
             float sumf = 0.0f;
             for (int b = 0; b < nb; b++) {
+                const uint8_t *gb = bn_q8_0_group_block(w->data, nb, r, b);
+                const int8_t *qs = bn_q8_0_quants(gb, i);
                 int sumi = 0;
-                for (int j = 0; j < QK8_0; j++) sumi += wb[b].qs[j] * a[b].qs[j];
-                sumf += (float)sumi * (bn_fp16_to_fp32(wb[b].d) * bn_fp16_to_fp32(a[b].d));
+                for (int j = 0; j < QK8_0; j++) sumi += qs[j] * a[b].qs[j];
+                sumf += (float)sumi * (bn_fp16_to_fp32(bn_q8_0_scale(gb, i)) * bn_fp16_to_fp32(a[b].d));
             }
             y[(size_t)t * rows + r] = sumf;
         }

@@ -480,7 +480,9 @@ BN_API int bn_model_forward(bn_model *m, const int32_t *tokens, int n_tokens, in
     if (pos0 < 0 || pos0 + n_tokens > m->n_ctx) return BN_ERR_RANGE;
     if (m->prof_on) m->prof_t = prof_now_ms();
     memcpy(m->ids, tokens, (size_t)n_tokens * sizeof(int32_t));
-    int st = bn_get_rows(m->x, m->tok_embd, m->tok_embd_type, m->n_vocab, m->n_embd, m->ids, n_tokens);
+    // a table shared with the head (tied embedding) is in the head's packed layout
+    int st = m->tok_embd == m->output.data ? bn_weight_get_rows(m->x, &m->output, m->ids, n_tokens)
+                                           : bn_get_rows(m->x, m->tok_embd, m->tok_embd_type, m->n_vocab, m->n_embd, m->ids, n_tokens);
     if (st) return st;
     prof_mark(m, BN_PROF_EMBED);
     for (int l = 0; l < m->n_layer; l++) {

@@ -16,7 +16,10 @@ BN_API size_t bn_weight_packed_bytes(int type, int rows, int cols) {
         if (cols % QK_K) return 0;
         n = (double)rows * cols / 4 + (double)rows * (cols / QK_K) * 4;
         break;
-    case BN_TYPE_Q8_0: if (cols % QK8_0) return 0; n = (double)rows * (cols / QK8_0) * sizeof(block_q8_0); break;
+    case BN_TYPE_Q8_0:  // 4-row interleaved: rows padded to a multiple of 4
+        if (cols % QK8_0) return 0;
+        n = (double)(((long long)rows + BN_Q8_0_ROWS - 1) / BN_Q8_0_ROWS * BN_Q8_0_ROWS) * (cols / QK8_0) * sizeof(block_q8_0);
+        break;
     case BN_TYPE_F16: n = (double)rows * cols * 2; break;
     case BN_TYPE_F32: n = (double)rows * cols * 4; break;
     default: return 0;
@@ -108,6 +111,53 @@ static void f16_row_to_q8_0_simd(block_q8_0 *y, const bn_fp16 *h, int cols) {
 }
 #endif
 
+// Block b of packed row r <- one GGUF Q8_0 block (kernels-internal.h: 4-row interleaved layout)
+static inline void put_q8_0_block(void *data, int nb, int r, int b, const block_q8_0 *blk) {
+    uint8_t *gb = bn_q8_0_group_block(data, nb, r, b);
+    const int i = r % BN_Q8_0_ROWS;
+    memcpy(gb + 2 * i, &blk->d, 2);
+    memcpy(gb + 2 * BN_Q8_0_ROWS + QK8_0 * i, blk->qs, QK8_0);
+}
+
+// Rows [row0, row0 + n_rows) of a packed Q8_0 matrix from Q8_0 (copied block by block) or F16/F32/BF16
+// (quantized like ggml's quantize_row_q8_0), in pieces of 256 columns (no allocation). The padding
+// rows of the last group are zeroed when the last real row is written.
+static bn_status pack_q8_0_rows(bn_weight *w, int row0, const uint8_t *s, size_t src_rb, int src_type, int n_rows) {
+    if (src_type != BN_TYPE_Q8_0 && src_type != BN_TYPE_F16 && src_type != BN_TYPE_F32 && src_type != BN_TYPE_BF16) return BN_ERR_TYPE;
+    const int cols = w->cols, nb = cols / QK8_0;
+    enum { PIECE = 256 };
+    float tmp[PIECE];
+    block_q8_0 q[PIECE / QK8_0];
+    const int es = src_type == BN_TYPE_F32 ? 4 : 2;
+    for (int r = 0; r < n_rows; r++) {
+        const int row = row0 + r;
+        const uint8_t *srow = s + src_rb * r;
+        for (int c0 = 0; c0 < cols; c0 += PIECE) {
+            const int n = cols - c0 < PIECE ? cols - c0 : PIECE;  // multiple of 32
+            if (src_type == BN_TYPE_Q8_0) {
+                memcpy(q, srow + (size_t)(c0 / QK8_0) * sizeof(block_q8_0), (size_t)(n / QK8_0) * sizeof(block_q8_0));
+            } else {
+#if defined(__wasm_simd128__)
+                if (src_type == BN_TYPE_F16) {
+                    f16_row_to_q8_0_simd(q, (const bn_fp16 *)srow + c0, n);
+                } else
+#endif
+                {
+                    bn_dequantize_row_ref(tmp, srow + (size_t)c0 * es, src_type, n);
+                    bn_quantize_row_q8_0_ref(q, tmp, n);
+                }
+            }
+            for (int b = 0; b < n / QK8_0; b++) put_q8_0_block(w->data, nb, row, c0 / QK8_0 + b, &q[b]);
+        }
+    }
+    if (row0 + n_rows == w->rows) {
+        const block_q8_0 zero = {0};
+        for (int row = w->rows; row % BN_Q8_0_ROWS; row++)
+            for (int b = 0; b < nb; b++) put_q8_0_block(w->data, nb, row, b, &zero);
+    }
+    return BN_OK;
+}
+
 BN_API bn_status bn_weight_pack_rows(bn_weight *w, int row0, const void *src, int src_type, int n_rows) {
     if (!w || !w->data || !src || n_rows <= 0 || row0 < 0) return BN_ERR_ARG;
     if (w->rows <= 0 || w->cols <= 0 || row0 > w->rows - n_rows) return BN_ERR_RANGE;
@@ -126,9 +176,10 @@ BN_API bn_status bn_weight_pack_rows(bn_weight *w, int row0, const void *src, in
         }
         return BN_OK;
     }
+    if (dt == BN_TYPE_Q8_0) return pack_q8_0_rows(w, row0, s, src_rb, src_type, n_rows);
     const size_t dst_rb = bn_weight_packed_bytes(dt, 1, cols);
     uint8_t *out = (uint8_t *)w->data + dst_rb * (size_t)row0;
-    if (src_type == dt) {  // F16, F32, Q8_0: the packed layout is the GGUF layout
+    if (src_type == dt) {  // F16, F32: the packed layout is the GGUF layout
         if (dt == BN_TYPE_F16) {  // reject inf/NaN: the SIMD f16 dot does not propagate them
             const bn_fp16 *h = src;
             for (size_t i = 0; i < (size_t)n_rows * cols; i++)
@@ -143,20 +194,7 @@ BN_API bn_status bn_weight_pack_rows(bn_weight *w, int row0, const void *src, in
     for (int r = 0; r < n_rows; r++) {
         const uint8_t *srow = s + src_rb * r;
         uint8_t *drow = out + dst_rb * r;
-#if defined(__wasm_simd128__)
-        if (dt == BN_TYPE_Q8_0 && src_type == BN_TYPE_F16) {
-            f16_row_to_q8_0_simd((block_q8_0 *)drow, (const bn_fp16 *)srow, cols);
-            continue;
-        }
-#endif
-        if (dt == BN_TYPE_Q8_0 && (src_type == BN_TYPE_F16 || src_type == BN_TYPE_F32 || src_type == BN_TYPE_BF16)) {
-            const int es = src_type == BN_TYPE_F32 ? 4 : 2;
-            for (int c0 = 0; c0 < cols; c0 += PIECE) {
-                const int n = cols - c0 < PIECE ? cols - c0 : PIECE;  // multiple of 32
-                bn_dequantize_row_ref(tmp, srow + (size_t)c0 * es, src_type, n);
-                bn_quantize_row_q8_0_ref((block_q8_0 *)drow + c0 / QK8_0, tmp, n);
-            }
-        } else if ((dt == BN_TYPE_F16 || dt == BN_TYPE_F32) && (src_type == BN_TYPE_F32 || src_type == BN_TYPE_F16 || src_type == BN_TYPE_BF16)) {
+        if ((dt == BN_TYPE_F16 || dt == BN_TYPE_F32) && (src_type == BN_TYPE_F32 || src_type == BN_TYPE_F16 || src_type == BN_TYPE_BF16)) {
             const int es = src_type == BN_TYPE_F32 ? 4 : 2;
             for (int c0 = 0; c0 < cols; c0 += PIECE) {
                 const int n = cols - c0 < PIECE ? cols - c0 : PIECE;
@@ -187,7 +225,7 @@ size_t bn_act_row_bytes(int weight_type, int cols) {
     switch (weight_type) {
     case BN_TYPE_I2_S: return cols % QK_I2S ? 0 : sizeof(bn_act_i8) + c + 2 * c;
     case BN_TYPE_TQ1_0: case BN_TYPE_TQ2_0: return cols % QK_K ? 0 : (c / QK_K) * (sizeof(block_q8_K) + 4) + 2 * c;
-    case BN_TYPE_Q8_0: return cols % QK8_0 ? 0 : bn_align4((c / QK8_0) * sizeof(block_q8_0)) + 2 * c;
+    case BN_TYPE_Q8_0: return cols % QK8_0 ? 0 : bn_align4((c / QK8_0) * sizeof(block_q8_0)) + 2 * c + 4 * (c / QK8_0);
     case BN_TYPE_F16: return bn_align4(2 * c) + 4 * c;
     case BN_TYPE_F32: return 4 * c;
     default: return 0;
@@ -232,8 +270,10 @@ BN_API bn_status bn_act_quantize(void *act, int weight_type, const float *x, int
         case BN_TYPE_Q8_0: {
             block_q8_0 *b = (block_q8_0 *)row;
             int16_t *q16 = (int16_t *)(row + bn_align4((size_t)(cols / QK8_0) * sizeof(block_q8_0)));
+            float *d = (float *)(q16 + cols);
             bn_quantize_row_q8_0_ref(b, xr, cols);
             for (int i = 0; i < cols; i++) q16[i] = b[i / QK8_0].qs[i % QK8_0];
+            for (int k = 0; k < cols / QK8_0; k++) d[k] = bn_fp16_to_fp32(b[k].d);
         } break;
         case BN_TYPE_F16: {
             bn_fp16 *h = (bn_fp16 *)row;

@@ -293,3 +293,24 @@ BN_API bn_status bn_get_rows(float *out, const void *table, int type, int n_voca
     }
     return BN_OK;
 }
+
+BN_API bn_status bn_weight_get_rows(float *out, const bn_weight *w, const int32_t *ids, int n_ids) {
+    if (!out || !w || !w->data || !ids || n_ids <= 0) return BN_ERR_ARG;
+    if (w->type == BN_TYPE_F16 || w->type == BN_TYPE_F32)  // packed layout = GGUF layout
+        return bn_get_rows(out, w->data, w->type, w->rows, w->cols, ids, n_ids);
+    if (w->type != BN_TYPE_Q8_0) return BN_ERR_TYPE;
+    const int cols = w->cols, nb = cols / QK8_0;
+    if (w->rows <= 0 || cols <= 0 || cols % QK8_0) return BN_ERR_SHAPE;
+    for (int i = 0; i < n_ids; i++)
+        if (ids[i] < 0 || ids[i] >= w->rows) return BN_ERR_RANGE;
+    for (int i = 0; i < n_ids; i++)
+        for (int b = 0; b < nb; b++) {  // back to a GGUF block, then the reference decoder
+            const uint8_t *gb = bn_q8_0_group_block(w->data, nb, ids[i], b);
+            block_q8_0 blk;
+            blk.d = bn_q8_0_scale(gb, ids[i] % BN_Q8_0_ROWS);
+            memcpy(blk.qs, bn_q8_0_quants(gb, ids[i] % BN_Q8_0_ROWS), QK8_0);
+            const bn_status st = bn_dequantize_row_ref(out + (size_t)i * cols + (size_t)b * QK8_0, &blk, BN_TYPE_Q8_0, QK8_0);
+            if (st) return st;
+        }
+    return BN_OK;
+}

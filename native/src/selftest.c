@@ -168,12 +168,38 @@ done:
     free(t); free(x); free(ref); free(ref2); free(gguf); free(packed); free(d); free(tq2); free(tq1); free(tqp);
 }
 
+// The packed Q8_0 layout written out from its definition (kernels-internal.h): row r, block b of the
+// GGUF blocks `g` -> group r/4, group block b: 4 f16 scales, then 4 x 32 quants; padding rows zero.
+static void q8_0_layout(uint8_t *dst, const block_q8_0 *g, int rows, int cols) {
+    const int nb = cols / QK8_0, grows = (rows + 3) / 4 * 4;
+    memset(dst, 0, (size_t)grows * nb * sizeof(block_q8_0));
+    for (int r = 0; r < rows; r++)
+        for (int b = 0; b < nb; b++) {
+            uint8_t *gb = dst + ((size_t)(r / 4) * nb + b) * 136;
+            memcpy(gb + 2 * (r % 4), &g[(size_t)r * nb + b].d, 2);
+            memcpy(gb + 8 + 32 * (r % 4), g[(size_t)r * nb + b].qs, 32);
+        }
+}
+
+// Q8_0 packing of `rows` GGUF rows of src_type (F16 / Q8_0) into w, in chunks of `chunk` rows (the
+// runtime streams a tensor in pieces whose starts need not be multiples of 4); bytes against `want`
+static void check_q8_0_pack(st_ctx *c, const char *what, bn_weight *w, const void *src, int src_type, int chunk, const uint8_t *want) {
+    const size_t bytes = bn_weight_packed_bytes(BN_TYPE_Q8_0, w->rows, w->cols), rb = bn_gguf_row_bytes(src_type, w->cols);
+    memset(w->data, 0x55, bytes);
+    bn_status st = BN_OK;
+    for (int r = 0; r < w->rows && !st; r += chunk)
+        st = bn_weight_pack_rows(w, r, (const uint8_t *)src + rb * r, src_type, w->rows - r < chunk ? w->rows - r : chunk);
+    if (st || memcmp(w->data, want, bytes)) ST_FAIL(c, "%s: q8_0 pack from type %d in chunks of %d: status %d or bytes differ", what, src_type, chunk, st);
+}
+
 static void st_float(st_ctx *c, uint64_t *seed, int rows, int cols, int n_tokens) {
     const size_t n = (size_t)rows * cols;
     bn_fp16 *h = malloc(n * 2);
     float *x = malloc((size_t)n_tokens * cols * 4), *ref = malloc((size_t)n_tokens * rows * 4), *wf = malloc(n * 4);
-    block_q8_0 *q = malloc(n / QK8_0 * sizeof(block_q8_0) + 64), *qref = malloc(n / QK8_0 * sizeof(block_q8_0) + 64);
-    if (!h || !x || !ref || !wf || !q || !qref) { c->fails++; goto done; }
+    const size_t qbytes = bn_weight_packed_bytes(BN_TYPE_Q8_0, rows, cols) + 64;
+    block_q8_0 *qref = malloc(n / QK8_0 * sizeof(block_q8_0) + 64);
+    uint8_t *q = malloc(qbytes), *qwant = malloc(qbytes);
+    if (!h || !x || !ref || !wf || !q || !qref || !qwant) { c->fails++; goto done; }
     for (size_t i = 0; i < n; i++) h[i] = bn_fp32_to_fp16(rng_f(seed) * (i % 5 == 0 ? 2.0f : 0.05f));
     for (size_t i = 0; i < (size_t)n_tokens * cols; i++) x[i] = rng_f(seed) * 3.0f;
     char what[64];
@@ -196,21 +222,24 @@ static void st_float(st_ctx *c, uint64_t *seed, int rows, int cols, int n_tokens
         snprintf(what, sizeof what, "f32 %dx%d t%d", rows, cols, n_tokens);
         check_matmul(c, what, &w, x, n_tokens, ref, 0, 1e-5f);
     }
-    if (cols % QK8_0 == 0) {  // F16 -> Q8_0 at load, then Q8_0 matmul: bit-exact to the ref
+    if (cols % QK8_0 == 0) {  // F16 -> Q8_0 at load (4-row interleaved), then Q8_0 matmul: bit-exact to the ref
         bn_weight w = {BN_TYPE_Q8_0, rows, cols, 1.0f, q};
-        bn_status st = bn_weight_pack_rows(&w, 0, h, BN_TYPE_F16, rows);
         for (int r = 0; r < rows; r++) {
             float tmp[cols];
             bn_dequantize_row_ref(tmp, h + (size_t)r * cols, BN_TYPE_F16, cols);
             bn_quantize_row_q8_0_ref(qref + (size_t)r * (cols / QK8_0), tmp, cols);
         }
-        if (st || memcmp(q, qref, n / QK8_0 * sizeof(block_q8_0))) ST_FAIL(c, "f16->q8_0 pack %dx%d: status %d or bytes differ", rows, cols, st);
+        q8_0_layout(qwant, qref, rows, cols);
+        snprintf(what, sizeof what, "%dx%d", rows, cols);
+        check_q8_0_pack(c, what, &w, qref, BN_TYPE_Q8_0, 3, qwant);  // GGUF Q8_0 copied into the layout
+        check_q8_0_pack(c, what, &w, h, BN_TYPE_F16, rows, qwant);   // F16 re-quantized (SIMD path in wasm)
+        check_q8_0_pack(c, what, &w, h, BN_TYPE_F16, 5, qwant);
         bn_matmul_q8_0_ref(ref, qref, rows, cols, x, n_tokens);
         snprintf(what, sizeof what, "q8_0 %dx%d t%d", rows, cols, n_tokens);
         check_matmul(c, what, &w, x, n_tokens, ref, 1, 0);
     }
 done:
-    free(h); free(x); free(ref); free(wf); free(q); free(qref);
+    free(h); free(x); free(ref); free(wf); free(q); free(qref); free(qwant);
 }
 
 static void st_attention(st_ctx *c, uint64_t *seed, int n_tokens, int pos0, int n_head, int n_head_kv, int hd) {
@@ -274,17 +303,16 @@ static void st_q8_0_pack_edges(st_ctx *c, uint64_t *seed) {  // (own seed: keeps
     h[100] = 0x7c00; h[140] = 0xfc00; h[170] = 0x7e01;                                     // inf, -inf, NaN
     for (int i = 0; i < 32; i++) h[COLS + 32 + i] = (i & 1) ? 0xfbff : 0x7bff;             // +-65504
     for (int i = 0; i < 32; i++) h[COLS + 64 + i] = bn_fp32_to_fp16((float)(i - 16) * 0.5f * (127.0f / 8.0f) / 127.0f);
-    block_q8_0 q[ROWS * COLS / QK8_0], qref[ROWS * COLS / QK8_0];
-    memset(q, 0x55, sizeof q);
-    memset(qref, 0x55, sizeof qref);
+    block_q8_0 qref[ROWS * COLS / QK8_0];
+    uint8_t q[(ROWS + 3) / 4 * 4 * COLS / QK8_0 * sizeof(block_q8_0)], qwant[sizeof q];
     bn_weight w = {BN_TYPE_Q8_0, ROWS, COLS, 1.0f, q};
-    const bn_status st = bn_weight_pack_rows(&w, 0, h, BN_TYPE_F16, ROWS);
     for (int r = 0; r < ROWS; r++) {
         float tmp[COLS];
         bn_dequantize_row_ref(tmp, h + r * COLS, BN_TYPE_F16, COLS);
         bn_quantize_row_q8_0_ref(qref + r * (COLS / QK8_0), tmp, COLS);
     }
-    if (st || memcmp(q, qref, sizeof q)) ST_FAIL(c, "f16->q8_0 pack edge cases: status %d or bytes differ", st);
+    q8_0_layout(qwant, qref, ROWS, COLS);
+    check_q8_0_pack(c, "edge cases", &w, h, BN_TYPE_F16, ROWS, qwant);
 }
 
 // Returns the number of failed comparisons (0 = all kernels agree with their references).
@@ -293,7 +321,7 @@ BN_API int bn_selftest(uint32_t seed, int verbose) {
     uint64_t s = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)seed << 17 | 1);
     static const int tern[][3] = {{8, 128, 1}, {37, 256, 3}, {64, 640, 1}, {13, 768, 5}, {5, 4352, 1}, {6, 8448, 2}, {17, 512, 9}};
     for (size_t i = 0; i < sizeof tern / sizeof tern[0]; i++) st_ternary(&c, &s, tern[i][0], tern[i][1], tern[i][2]);
-    static const int flt[][3] = {{7, 32, 1}, {33, 96, 3}, {16, 256, 1}, {5, 1000, 2}, {9, 2560, 1}};
+    static const int flt[][3] = {{7, 32, 1}, {33, 96, 3}, {16, 256, 1}, {5, 1000, 2}, {9, 2560, 1}, {6, 100, 2}, {13, 64, 5}};
     for (size_t i = 0; i < sizeof flt / sizeof flt[0]; i++) st_float(&c, &s, flt[i][0], flt[i][1], flt[i][2]);
     st_attention(&c, &s, 1, 0, 4, 1, 64);
     st_attention(&c, &s, 1, 20, 4, 2, 64);

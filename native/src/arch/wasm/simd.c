@@ -9,35 +9,137 @@
 
 #define DOT(c, p) wasm_i32x4_dot_i16x8(c, wasm_v128_load(p))
 
-// scalar f16 -> f32 for block scales: bit trick for finite values, the reference for inf/NaN
-static inline float fp16_scale(bn_fp16 h) {
-    if ((h & 0x7c00) == 0x7c00) return bn_fp16_to_fp32(h);
-    uint32_t u = ((uint32_t)(h & 0x8000) << 16) | ((uint32_t)(h & 0x7fff) << 13);
-    float f;
-    memcpy(&f, &u, 4);
-    return f * 0x1p112f;
+// {sum(a), sum(b), sum(c), sum(d)}: 4x4 transpose-add with unpack shuffles (punpck{l,h}{dq,qdq} on x64)
+static inline v128_t hsum4_i32x4(v128_t a, v128_t b, v128_t c, v128_t d) {
+    const v128_t ab = wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
+    const v128_t cd = wasm_i32x4_add(wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), wasm_i32x4_shuffle(c, d, 2, 6, 3, 7));
+    return wasm_i32x4_add(wasm_i64x2_shuffle(ab, cd, 0, 2), wasm_i64x2_shuffle(ab, cd, 1, 3));
+}
+static inline v128_t hsum4_f32x4(v128_t a, v128_t b, v128_t c, v128_t d) {
+    const v128_t ab = wasm_f32x4_add(wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
+    const v128_t cd = wasm_f32x4_add(wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), wasm_i32x4_shuffle(c, d, 2, 6, 3, 7));
+    return wasm_f32x4_add(wasm_i64x2_shuffle(ab, cd, 0, 2), wasm_i64x2_shuffle(ab, cd, 1, 3));
+}
+
+// 4 f16 at p -> f32x4, value for value as bn_fp16_to_fp32 (bit trick; inf/NaN get the all-ones exponent)
+static inline v128_t f16x4_to_f32x4(const void *p) {
+    const v128_t h = wasm_i32x4_load16x4(p);  // sign-extended
+    const v128_t bits = wasm_v128_and(wasm_i32x4_shl(h, 13), wasm_i32x4_splat((int32_t)0x8FFFE000u));
+    const v128_t special = wasm_i32x4_eq(wasm_v128_and(h, wasm_i32x4_splat(0x7c00)), wasm_i32x4_splat(0x7c00));
+    return wasm_f32x4_mul(wasm_v128_or(bits, wasm_v128_and(special, wasm_i32x4_splat(0x7f800000))), wasm_f32x4_splat(0x1p112f));
+}
+
+// Q8_0 (packed 4-row interleaved, kernels-internal.h) against the Q8_0 activation layout. Per group
+// block the 4 rows' int32 block sums come from load8x8_s (load + sign-extend) against the int16
+// activations and i32x4.dot; every output accumulates (float)sumi * (d_w * d_a) block after block in
+// the reference's order and rounding, so y is bit-identical to bn_matmul_q8_0_ref.
+
+typedef struct {
+    const int16_t *x;  // int16 quants (cols)
+    const float *d;    // f32 block scales (cols / 32)
+} q8_act;
+
+static inline q8_act q8_act_row(const void *act, size_t arb, int nb, int t) {
+    const uint8_t *row = (const uint8_t *)act + arb * t;
+    const int16_t *x = (const int16_t *)(row + bn_align4((size_t)nb * sizeof(block_q8_0)));
+    return (q8_act){x, (const float *)(x + (size_t)nb * QK8_0)};
+}
+
+#define Q8_ROWDOT(q, x0, x1, x2, x3)                                                                                    \
+    wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(q), x0), wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8((q) + 8), x1)), \
+                   wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8((q) + 16), x2), wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8((q) + 24), x3)))
+
+// store the 4 outputs of group row r0g.. that fall inside [r0, r1)
+static inline void store_group(float *y, int rg, int r0, int r1, v128_t v) {
+    if (rg >= r0 && rg + 4 <= r1) {
+        wasm_v128_store(y + rg, v);
+    } else {  // a group cut by the range (the padded last group)
+        float f[4];
+        wasm_v128_store(f, v);
+        for (int i = 0; i < 4; i++)
+            if (rg + i >= r0 && rg + i < r1) y[rg + i] = f[i];
+    }
+}
+
+// V8 turns a wasm load with a constant offset into a load from (memory base + offset), and hoists
+// that sum out of the loop: one register per distinct offset, so an unrolled kernel with 16 offsets
+// spills. OPAQUE hides a pointer from LLVM so each load gets offset 0 from a bumped pointer instead.
+#define OPAQUE(p) __asm__("" : "+r"(p))
+// V8 also issues all the loads of a loop body before the arithmetic (loads are ordered, pure ops
+// float down to their use), which spills the loaded vectors. A volatile store of a row's result (to
+// a local: per thread, no shared cache line) makes the next row's loads wait for it.
+#define ORDER(v) (order_sink = (v))
+// one token: lanes = the group's 4 rows
+static void q8_0_simd_1(float *y, const bn_weight *w, q8_act a, int r0, int r1) {
+    const int nb = w->cols / QK8_0;
+    volatile v128_t order_sink;
+    for (int g = r0 / 4; 4 * g < r1; g++) {
+        const int8_t *q = (const int8_t *)bn_q8_0_group_block(w->data, nb, 4 * g, 0);
+        const int16_t *xb = a.x;
+        const float *da = a.d;
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        for (int b = 0; b < nb; b++, q += BN_Q8_0_GROUP_BYTES, xb += QK8_0, da++) {
+            OPAQUE(q);
+            OPAQUE(xb);
+            const v128_t x0 = wasm_v128_load(xb), x1 = wasm_v128_load(xb + 8), x2 = wasm_v128_load(xb + 16), x3 = wasm_v128_load(xb + 24);
+            v128_t s[4];
+            for (int i = 0; i < 4; i++) {
+                const int8_t *qi = q + 8 + QK8_0 * i;
+                OPAQUE(qi);
+                s[i] = Q8_ROWDOT(qi, x0, x1, x2, x3);
+                ORDER(s[i]);
+            }
+            const v128_t d = wasm_f32x4_mul(f16x4_to_f32x4(q), wasm_v128_load32_splat(da));
+            acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(hsum4_i32x4(s[0], s[1], s[2], s[3])), d));
+        }
+        store_group(y, 4 * g, r0, r1, acc);
+    }
+}
+
+// four tokens (t[0..3], repeats allowed; outputs of the first n are stored): each weight load serves
+// all four; lanes = tokens, one accumulator per row of the group
+static void q8_0_simd_4(float *y, int rows, const bn_weight *w, const q8_act *t, int n, int r0, int r1) {
+    const int nb = w->cols / QK8_0;
+    for (int g = r0 / 4; 4 * g < r1; g++) {
+        const int8_t *gb = (const int8_t *)bn_q8_0_group_block(w->data, nb, 4 * g, 0);
+        v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int b = 0; b < nb; b++, gb += BN_Q8_0_GROUP_BYTES) {
+            const v128_t da = wasm_f32x4_make(t[0].d[b], t[1].d[b], t[2].d[b], t[3].d[b]);
+            const v128_t dw = f16x4_to_f32x4(gb);
+            const int16_t *x0 = t[0].x + QK8_0 * b, *x1 = t[1].x + QK8_0 * b, *x2 = t[2].x + QK8_0 * b, *x3 = t[3].x + QK8_0 * b;
+            v128_t s[4];
+            for (int i = 0; i < 4; i++) {
+                const int8_t *q = gb + 8 + QK8_0 * i;
+                const v128_t w0 = wasm_i16x8_load8x8(q), w1 = wasm_i16x8_load8x8(q + 8), w2 = wasm_i16x8_load8x8(q + 16), w3 = wasm_i16x8_load8x8(q + 24);
+#define TOK(x) wasm_i32x4_add(wasm_i32x4_add(DOT(w0, x), DOT(w1, (x) + 8)), wasm_i32x4_add(DOT(w2, (x) + 16), DOT(w3, (x) + 24)))
+                s[i] = hsum4_i32x4(TOK(x0), TOK(x1), TOK(x2), TOK(x3));
+#undef TOK
+            }
+            acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s[0]), wasm_f32x4_mul(wasm_i32x4_shuffle(dw, dw, 0, 0, 0, 0), da)));
+            acc1 = wasm_f32x4_add(acc1, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s[1]), wasm_f32x4_mul(wasm_i32x4_shuffle(dw, dw, 1, 1, 1, 1), da)));
+            acc2 = wasm_f32x4_add(acc2, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s[2]), wasm_f32x4_mul(wasm_i32x4_shuffle(dw, dw, 2, 2, 2, 2), da)));
+            acc3 = wasm_f32x4_add(acc3, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s[3]), wasm_f32x4_mul(wasm_i32x4_shuffle(dw, dw, 3, 3, 3, 3), da)));
+        }
+        // lanes are tokens: transpose back to rows
+        const v128_t lo01 = wasm_i32x4_shuffle(acc0, acc1, 0, 4, 1, 5), hi01 = wasm_i32x4_shuffle(acc0, acc1, 2, 6, 3, 7);
+        const v128_t lo23 = wasm_i32x4_shuffle(acc2, acc3, 0, 4, 1, 5), hi23 = wasm_i32x4_shuffle(acc2, acc3, 2, 6, 3, 7);
+        const v128_t out[4] = {wasm_i64x2_shuffle(lo01, lo23, 0, 2), wasm_i64x2_shuffle(lo01, lo23, 1, 3),
+                               wasm_i64x2_shuffle(hi01, hi23, 0, 2), wasm_i64x2_shuffle(hi01, hi23, 1, 3)};
+        for (int k = 0; k < n; k++) store_group(y + (size_t)k * rows, 4 * g, r0, r1, out[k]);
+    }
 }
 
 static void q8_0_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
-    const int cols = w->cols, rows = w->rows, nb = cols / QK8_0;
-    const size_t arb = bn_act_row_bytes(BN_TYPE_Q8_0, cols);
-    for (int t = 0; t < n_tokens; t++) {
-        const block_q8_0 *a = (const block_q8_0 *)((const uint8_t *)act + arb * t);
-        const int16_t *q16 = (const int16_t *)((const uint8_t *)a + bn_align4((size_t)nb * sizeof(block_q8_0)));
-        for (int r = r0; r < r1; r++) {
-            const block_q8_0 *wb = (const block_q8_0 *)w->data + (size_t)r * nb;
-            float sumf = 0.0f;
-            for (int k = 0; k < nb; k++) {
-                const v128_t lo = wasm_v128_load(wb[k].qs), hi = wasm_v128_load(wb[k].qs + 16);
-                const int16_t *x = q16 + 32 * k;
-                const v128_t s = wasm_i32x4_add(
-                    wasm_i32x4_add(DOT(wasm_i16x8_extend_low_i8x16(lo), x), DOT(wasm_i16x8_extend_high_i8x16(lo), x + 8)),
-                    wasm_i32x4_add(DOT(wasm_i16x8_extend_low_i8x16(hi), x + 16), DOT(wasm_i16x8_extend_high_i8x16(hi), x + 24)));
-                sumf += (float)hsum_i32x4(s) * (fp16_scale(wb[k].d) * fp16_scale(a[k].d));
-            }
-            y[(size_t)t * rows + r] = sumf;
-        }
+    const int nb = w->cols / QK8_0, rows = w->rows;
+    const size_t arb = bn_act_row_bytes(BN_TYPE_Q8_0, w->cols);
+    int t = 0;
+    for (; n_tokens - t >= 2; t += 4) {  // 2..4 tokens share the weight loads
+        const int n = n_tokens - t < 4 ? n_tokens - t : 4;
+        q8_act a[4];
+        for (int k = 0; k < 4; k++) a[k] = q8_act_row(act, arb, nb, t + (k < n ? k : n - 1));
+        q8_0_simd_4(y + (size_t)t * rows, rows, w, a, n, r0, r1);
     }
+    if (t < n_tokens) q8_0_simd_1(y + (size_t)t * rows, w, q8_act_row(act, arb, nb, t), r0, r1);
 }
 
 // f16 bits -> f32 bits of (value * 2^-112): sign-extend, shift, keep sign + 15 value bits
@@ -67,13 +169,48 @@ static float dot_f16_xs_simd(const bn_fp16 *w, const float *xs, int n) {
     return sum * BN_F16_UNSCALE;
 }
 
+// F16 rows 4 at a time: the activation loads are shared, load16x4_s loads and sign-extends 4 halves
+// at once (then shift + mask: the 2^-112-scaled bit trick). Products exact as in dot_f16_xs_simd; one
+// f32x4 accumulator per row, then one transpose-add gives the 4 sums.
 static void f16_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
     const int cols = w->cols, rows = w->rows;
     const size_t arb = bn_act_row_bytes(BN_TYPE_F16, cols);
+    const v128_t mask = wasm_i32x4_splat((int32_t)0x8FFFE000u);
+#define F16DEC(p) wasm_v128_and(wasm_i32x4_shl(wasm_i32x4_load16x4(p), 13), mask)
+#define F16ROW(a, wr) a = wasm_f32x4_add(wasm_f32x4_add(a, wasm_f32x4_mul(F16DEC(wr + k), x0)), wasm_f32x4_mul(F16DEC(wr + k + 4), x1))
     for (int t = 0; t < n_tokens; t++) {
         const float *xs = (const float *)((const uint8_t *)act + arb * t + bn_align4((size_t)2 * cols));
-        for (int r = r0; r < r1; r++) y[(size_t)t * rows + r] = dot_f16_xs_simd((const bn_fp16 *)w->data + (size_t)r * cols, xs, cols);
+        float *yt = y + (size_t)t * rows;
+        int r = r0;
+        for (; r < r1 && (r % 4); r++) yt[r] = dot_f16_xs_simd((const bn_fp16 *)w->data + (size_t)r * cols, xs, cols);
+        for (; r + 4 <= r1; r += 4) {
+            const bn_fp16 *w0 = (const bn_fp16 *)w->data + (size_t)r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
+            v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+            int k = 0;
+            for (; k + 8 <= cols; k += 8) {
+                const v128_t x0 = wasm_v128_load(xs + k), x1 = wasm_v128_load(xs + k + 4);
+                F16ROW(a0, w0);
+                F16ROW(a1, w1);
+                F16ROW(a2, w2);
+                F16ROW(a3, w3);
+            }
+            float s[4];
+            wasm_v128_store(s, hsum4_f32x4(a0, a1, a2, a3));
+            for (; k < cols; k++) {  // tail, same exact scaled products
+                const bn_fp16 *wr[4] = {w0, w1, w2, w3};
+                for (int i = 0; i < 4; i++) {
+                    const uint32_t u = ((uint32_t)(wr[i][k] & 0x8000) << 16) | ((uint32_t)(wr[i][k] & 0x7fff) << 13);
+                    float f;
+                    memcpy(&f, &u, 4);
+                    s[i] += f * xs[k];
+                }
+            }
+            for (int i = 0; i < 4; i++) yt[r + i] = s[i] * BN_F16_UNSCALE;
+        }
+        for (; r < r1; r++) yt[r] = dot_f16_xs_simd((const bn_fp16 *)w->data + (size_t)r * cols, xs, cols);
     }
+#undef F16ROW
+#undef F16DEC
 }
 
 static void f32_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
