@@ -133,7 +133,8 @@ export function planTensors(file: GgufFile, hp: HParams, headType: HeadType, pac
       }
       case 'embedding': {
         if (!EMBEDDING_TYPES.has(info.type)) throw unsupported('is not supported for the token embedding');
-        if (tieQ8) {
+        // a tied Q8_0 table is packed even with an f16 head: the Q8_0 head kernels read their own layout
+        if (tieQ8 || (hp.tiedOutput && info.type === T.Q8_0)) {
           // the head and the embedding share one Q8_0 copy; the stored table is never kept
           const bytes = packedBytes(T.Q8_0, rows, cols);
           if (!bytes) throw unsupported('cannot be re-quantized to Q8_0');
