@@ -76,6 +76,8 @@ static inline size_t bn_align4(size_t n) { return (n + 3) & ~(size_t)3; }
 float bn_fp16_to_fp32_ref(bn_fp16 h);
 bn_fp16 bn_fp32_to_fp16_ref(float f);
 void bn_quantize_row_i8_ref(int8_t *q, float *s, int32_t *sum, const float *x, int n);
+// the same, plus q16 = q widened; SIMD128 where compiled (bytes identical to the reference)
+void bn_quantize_row_i8(int8_t *q, int16_t *q16, float *s, int32_t *sum, const float *x, int n);
 void bn_quantize_row_q8_K_ref(block_q8_K *y, const float *x, int n);
 void bn_quantize_row_q8_0_ref(block_q8_0 *y, const float *x, int n);
 int bn_i2s_code_at(const uint8_t *i2s, size_t e);  // code of flat element e of a GGUF I2_S tensor

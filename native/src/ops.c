@@ -2,6 +2,9 @@
 // KV cache store, causal grouped-KV attention (split by heads across the pool), gates and
 // elementwise ops; plus bn_attention_ref, the double-accumulating reference of attention.
 #include "kernels-internal.h"
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#endif
 
 
 // y (n_rows, n) = (x * (1/sqrt(mean(x^2) + eps))) * w   — ggml: f32 squares summed in double
@@ -11,10 +14,29 @@ BN_API bn_status bn_rmsnorm(float *y, const float *x, const float *w, int n_rows
         const float *xr = x + (size_t)r * n;
         float *yr = y + (size_t)r * n;
         double sum = 0.0;
-        for (int i = 0; i < n; i++) sum += (double)(xr[i] * xr[i]);
+        int i0 = 0;
+#if defined(__wasm_simd128__)
+        // the same f32 squares, summed in double two lanes at a time (order differs from the loop below
+        // only in the last bits of a double; the f32 mean is then almost always identical); the scaling is
+        // elementwise, so it is bit-identical
+        v128_t d0 = wasm_f64x2_splat(0.0), d1 = d0;
+        for (; i0 + 4 <= n; i0 += 4) {
+            const v128_t v = wasm_v128_load(xr + i0), sq = wasm_f32x4_mul(v, v);
+            d0 = wasm_f64x2_add(d0, wasm_f64x2_promote_low_f32x4(sq));
+            d1 = wasm_f64x2_add(d1, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(sq, sq, 2, 3, 0, 1)));
+        }
+        d0 = wasm_f64x2_add(d0, d1);
+        sum = wasm_f64x2_extract_lane(d0, 0) + wasm_f64x2_extract_lane(d0, 1);
+#endif
+        for (int i = i0; i < n; i++) sum += (double)(xr[i] * xr[i]);
         const float mean = (float)(sum / n);
         const float scale = 1.0f / sqrtf(mean + eps);
-        for (int i = 0; i < n; i++) yr[i] = (xr[i] * scale) * w[i];
+        int i = 0;
+#if defined(__wasm_simd128__)
+        const v128_t sc = wasm_f32x4_splat(scale);
+        for (; i + 4 <= n; i += 4) wasm_v128_store(yr + i, wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(xr + i), sc), wasm_v128_load(w + i)));
+#endif
+        for (; i < n; i++) yr[i] = (xr[i] * scale) * w[i];
     }
     return BN_OK;
 }
@@ -187,7 +209,15 @@ bn_status bn_attention_ref(float *out, const float *q, const bn_fp16 *k, const b
 
 BN_API bn_status bn_relu2_mul(float *out, const float *gate, const float *up, int n) {
     if (!out || !gate || !up || n <= 0) return BN_ERR_ARG;
-    for (int i = 0; i < n; i++) {
+    int i = 0;
+#if defined(__wasm_simd128__)
+    const v128_t zero = wasm_f32x4_splat(0.0f);
+    for (; i + 4 <= n; i += 4) {  // pmax(0, g) = g > 0 ? g : 0, NaN -> 0 like the loop below
+        const v128_t r = wasm_f32x4_pmax(zero, wasm_v128_load(gate + i));
+        wasm_v128_store(out + i, wasm_f32x4_mul(wasm_f32x4_mul(r, r), wasm_v128_load(up + i)));
+    }
+#endif
+    for (; i < n; i++) {
         const float r = gate[i] > 0.0f ? gate[i] : 0.0f;
         out[i] = (r * r) * up[i];
     }
@@ -202,7 +232,11 @@ BN_API bn_status bn_silu_mul(float *out, const float *gate, const float *up, int
 
 BN_API bn_status bn_add(float *y, const float *x, int n) {
     if (!y || !x || n <= 0) return BN_ERR_ARG;
-    for (int i = 0; i < n; i++) y[i] += x[i];
+    int i = 0;
+#if defined(__wasm_simd128__)
+    for (; i + 4 <= n; i += 4) wasm_v128_store(y + i, wasm_f32x4_add(wasm_v128_load(y + i), wasm_v128_load(x + i)));
+#endif
+    for (; i < n; i++) y[i] += x[i];
     return BN_OK;
 }
 

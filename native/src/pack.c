@@ -251,9 +251,8 @@ BN_API bn_status bn_act_quantize(void *act, int weight_type, const float *x, int
             bn_act_i8 *h = (bn_act_i8 *)row;
             int8_t *q = (int8_t *)(row + sizeof(bn_act_i8));
             int16_t *q16 = (int16_t *)(q + cols);
-            bn_quantize_row_i8_ref(q, &h->s, &h->sum, xr, cols);
+            bn_quantize_row_i8(q, q16, &h->s, &h->sum, xr, cols);
             h->pad[0] = h->pad[1] = 0;
-            for (int i = 0; i < cols; i++) q16[i] = q[i];
         } break;
         case BN_TYPE_TQ1_0: case BN_TYPE_TQ2_0: {
             block_q8_K *b = (block_q8_K *)row;

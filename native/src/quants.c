@@ -2,6 +2,9 @@
 // (bitnet.cpp int8-per-row, llama.cpp Q8_K and Q8_0), decoders for the GGUF weight types, and the
 // exported bn_act_* / bn_dequantize_rows / bn_get_rows built on them.
 #include "kernels-internal.h"
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#endif
 
 // ---------------------------------------------------------------------------------------------
 // fp16 <-> fp32 (IEEE binary16, round to nearest even)
@@ -61,6 +64,45 @@ void bn_quantize_row_i8_ref(int8_t *q, float *s_out, int32_t *sum_out, const flo
     }
     *s_out = s;
     *sum_out = sum;
+}
+
+// The same quantization plus q16 = q widened (the I2_S activation row layout, pack.c), SIMD128 where
+// compiled: f32 pseudo-max (NaN never wins, as in the reference), the same double division for s, the
+// same f32 products rounded half-to-even (f32x4.nearest = rintf), NaN -> 0 (trunc_sat), clamp, so the
+// bytes are identical to bn_quantize_row_i8_ref's (the selftest checks it).
+void bn_quantize_row_i8(int8_t *q, int16_t *q16, float *s_out, int32_t *sum_out, const float *x, int n) {
+#if defined(__wasm_simd128__)
+    if (n % 16 == 0) {
+        v128_t amax = wasm_f32x4_splat(0.0f);
+        for (int i = 0; i < n; i += 4) amax = wasm_f32x4_pmax(amax, wasm_f32x4_abs(wasm_v128_load(x + i)));
+        float a = wasm_f32x4_extract_lane(amax, 0);
+        for (int l = 1; l < 4; l++) {
+            const float b = l == 1 ? wasm_f32x4_extract_lane(amax, 1) : l == 2 ? wasm_f32x4_extract_lane(amax, 2) : wasm_f32x4_extract_lane(amax, 3);
+            if (b > a) a = b;
+        }
+        const double max = (double)a > 0.00001 ? (double)a : 0.00001;
+        const float s = (float)(127.0 / max);
+        const v128_t sv = wasm_f32x4_splat(s), lo = wasm_i32x4_splat(-128), hi = wasm_i32x4_splat(127);
+        v128_t acc = wasm_i32x4_splat(0);
+        for (int i = 0; i < n; i += 16) {
+            v128_t r[4];
+            for (int k = 0; k < 4; k++) {
+                const v128_t v = wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(x + i + 4 * k), sv));
+                r[k] = wasm_i32x4_min(wasm_i32x4_max(wasm_i32x4_trunc_sat_f32x4(v), lo), hi);
+                acc = wasm_i32x4_add(acc, r[k]);
+            }
+            const v128_t h0 = wasm_i16x8_narrow_i32x4(r[0], r[1]), h1 = wasm_i16x8_narrow_i32x4(r[2], r[3]);
+            wasm_v128_store(q16 + i, h0);
+            wasm_v128_store(q16 + i + 8, h1);
+            wasm_v128_store(q + i, wasm_i8x16_narrow_i16x8(h0, h1));
+        }
+        *s_out = s;
+        *sum_out = wasm_i32x4_extract_lane(acc, 0) + wasm_i32x4_extract_lane(acc, 1) + wasm_i32x4_extract_lane(acc, 2) + wasm_i32x4_extract_lane(acc, 3);
+        return;
+    }
+#endif
+    bn_quantize_row_i8_ref(q, s_out, sum_out, x, n);
+    for (int i = 0; i < n; i++) q16[i] = q[i];
 }
 
 // llama.cpp's nearest_int: ties to even through the 1.5*2^23 magic add (valid for |v| < 2^22)

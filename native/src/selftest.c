@@ -315,6 +315,33 @@ static void st_q8_0_pack_edges(st_ctx *c, uint64_t *seed) {  // (own seed: keeps
     check_q8_0_pack(c, "edge cases", &w, h, BN_TYPE_F16, ROWS, qwant);
 }
 
+// bn_quantize_row_i8 (SIMD128 where compiled) against bn_quantize_row_i8_ref, byte for byte, on random rows
+// and on awkward ones: exact .5 ties, NaN, +-inf, all zeros, a single huge value, subnormals
+static void st_quantize_i8(st_ctx *c, uint32_t salt) {  // own seed: keeps the others' data as it was
+    enum { N = 256 };
+    uint64_t own = 0xA5A5F00D12345678ULL ^ salt, *seed = &own;
+    float x[N];
+    int8_t q[N], qr[N];
+    int16_t q16[N];
+    for (int kind = 0; kind < 7; kind++) {
+        for (int i = 0; i < N; i++) x[i] = rng_f(seed) * 3.0f;
+        if (kind == 1) for (int i = 0; i < N; i++) x[i] = (float)(i % 255 - 127) * 0.5f;  // max 63.5 -> s = 2: ties
+        if (kind == 2) x[17] = NAN;
+        if (kind == 3) { x[3] = INFINITY; x[200] = -INFINITY; }
+        if (kind == 4) memset(x, 0, sizeof x);
+        if (kind == 5) x[99] = 3e38f;
+        if (kind == 6) for (int i = 0; i < N; i++) x[i] = (float)(i - 128) * 1e-41f;  // subnormals, below the 1e-5 floor
+        float s, sr;
+        int32_t sum, sumr;
+        bn_quantize_row_i8(q, q16, &s, &sum, x, N);
+        bn_quantize_row_i8_ref(qr, &sr, &sumr, x, N);
+        int bad16 = 0;
+        for (int i = 0; i < N; i++) bad16 += q16[i] != qr[i];
+        if (memcmp(q, qr, N) || sum != sumr || memcmp(&s, &sr, 4) || bad16)
+            ST_FAIL(c, "quantize_row_i8 kind %d: bytes, sum (%d vs %d), scale or q16 (%d) differ", kind, sum, sumr, bad16);
+    }
+}
+
 // Returns the number of failed comparisons (0 = all kernels agree with their references).
 BN_API int bn_selftest(uint32_t seed, int verbose) {
     st_ctx c = {0, verbose};
@@ -323,6 +350,7 @@ BN_API int bn_selftest(uint32_t seed, int verbose) {
     for (size_t i = 0; i < sizeof tern / sizeof tern[0]; i++) st_ternary(&c, &s, tern[i][0], tern[i][1], tern[i][2]);
     static const int flt[][3] = {{7, 32, 1}, {33, 96, 3}, {16, 256, 1}, {5, 1000, 2}, {9, 2560, 1}, {6, 100, 2}, {13, 64, 5}};
     for (size_t i = 0; i < sizeof flt / sizeof flt[0]; i++) st_float(&c, &s, flt[i][0], flt[i][1], flt[i][2]);
+    st_quantize_i8(&c, seed);
     st_attention(&c, &s, 1, 0, 4, 1, 64);
     st_attention(&c, &s, 1, 20, 4, 2, 64);
     st_attention(&c, &s, 5, 7, 6, 3, 40);
