@@ -14,6 +14,7 @@ export {
   type Timings,
   type ChatMessage,
   type ModelInfo,
+  type LoadTimings,
 } from './internal/model';
 export { BitNetError, type BitNetErrorCode } from './internal/errors';
 export { Sampler, argmax, DEFAULT_SAMPLING, GREEDY, type SamplingOptions } from './internal/sampler';

@@ -104,8 +104,11 @@ describe('lifecycle', () => {
     model.dispose();
   });
 
-  it('the profiler attributes forward-pass time to its steps, does not change results, and restarts from zero', async () => {
+  it('load phases are timed; the profiler attributes forward-pass time to its steps, does not change results, and restarts from zero', async () => {
     const model = await BitNet.load(writeSynthModel(small), { kernels });
+    const lt = model.info.loadTimings!;
+    for (const v of Object.values(lt)) expect(v).toBeGreaterThanOrEqual(0);
+    expect(lt.totalMs).toBeGreaterThanOrEqual(lt.parseMs + lt.planMs + lt.tokenizerMs + lt.weightsMs - 1e-6);
     const plain = model.eval([1, 2, 3, 4]).slice();
     model.reset();
     model.setProfiling(true);

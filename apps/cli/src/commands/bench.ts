@@ -31,6 +31,8 @@ export interface BenchResult {
   stddev_ts: number;
   samples_ts: number[];
   load_ms: number;
+  /** BitNet.load's phases (parse, plan, tokenizer, weights), milliseconds. */
+  load_phases_ms: Record<string, number>;
   peak_rss_bytes: number;
   /** With --profile: milliseconds per token of each forward-pass step (last repetition). */
   profile_ms_per_token?: Record<string, number>;
@@ -69,6 +71,7 @@ export async function runBench(opts: { model: string; prompts: number[]; gens: n
         head_type: headType,
         kernels: model.info.flavor,
         load_ms: Math.round(loadMs),
+        load_phases_ms: Object.fromEntries(Object.entries(model.info.loadTimings ?? {}).map(([k, v]) => [k.replace(/Ms$/, ''), Math.round(v)])),
       };
       try {
         // warm-up: one short prefill and a few decode steps

@@ -89,6 +89,21 @@ export interface ModelInfo {
   plan: MemoryPlan;
   threads: number;
   flavor: string;
+  /** Where load time went, in milliseconds (set by BitNet.load; absent from inspectModel). */
+  loadTimings?: LoadTimings;
+}
+
+/** Phases of BitNet.load, in milliseconds. */
+export interface LoadTimings {
+  /** Reading and parsing the GGUF header (0 when `gguf` was passed in). */
+  parseMs: number;
+  /** Hyperparameters, memory plan, thread start-up. */
+  planMs: number;
+  /** Building the tokenizer from the vocabulary. */
+  tokenizerMs: number;
+  /** Allocating the arena, reading the tensors and packing them into the kernels' layouts. */
+  weightsMs: number;
+  totalMs: number;
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -302,7 +317,9 @@ export class BitNet {
     if (!k) throw new BitNetError('bad_option', 'options.kernels is required (use @bitnet-wasm/runtime/node in Node)');
     const source = isSourceLike(input) ? input : toByteSource(input);
     throwIfAborted(opts.signal, 'load');
+    const t0 = now();
     const gguf = opts.gguf ?? (await parseGguf(source, { signal: opts.signal }));
+    const tParsed = now();
     const threads = opts.threads ?? (isThreadedFlavor(k.flavor) ? Math.max(1, k.fn.bn_threads_count?.() ?? 1) : 1);
     if (!Number.isInteger(threads) || threads < 1 || threads > 16) throw new BitNetError('bad_option', 'threads must be an integer in [1, 16]');
     if (threads > 1 && !isThreadedFlavor(k.flavor)) throw new BitNetError('bad_option', `threads = ${threads} needs threaded kernels ('mt' or 'mt-rx')`);
@@ -315,6 +332,7 @@ export class BitNet {
       throw new BitNetError('does_not_fit', `model does not fit: ${plan.reason}`);
     }
     // after the plan: a model that will not fit is refused before the (128k-token) vocabulary is built
+    const tPlanned = now();
     let tokenizer: Tokenizer;
     try {
       tokenizer = Tokenizer.fromGguf(gguf);
@@ -322,6 +340,7 @@ export class BitNet {
       k.fn.bn_model_free!(model);
       throw e;
     }
+    const tTokenizer = now();
     let arena = 0;
     let ok = false;
     try {
@@ -333,9 +352,17 @@ export class BitNet {
       const tokensPtr = logitsPtr + Math.ceil((4 * hp.nVocab * plan.logitRows) / 64) * 64;
       const stateBase = logitsPtr + plan.ioBytes;
       await loadTensors(k, source, plan, model, weightsBase, stateBase, opts);
+      const tWeights = now();
       k.check(k.fn.bn_model_set_state!(model, stateBase, plan.totalBytes - (stateBase - arena), plan.nCtx, plan.maxBatch, threads), 'bn_model_set_state');
       k.check(k.fn.bn_model_check!(model), 'bn_model_check');
-      const info: ModelInfo = { ...describe(gguf, hp, plan), threads, flavor: k.flavor };
+      const loadTimings: LoadTimings = {
+        parseMs: tParsed - t0,
+        planMs: tPlanned - tParsed,
+        tokenizerMs: tTokenizer - tPlanned,
+        weightsMs: tWeights - tTokenizer,  // includes the one memory growth for the arena
+        totalMs: now() - t0,
+      };
+      const info: ModelInfo = { ...describe(gguf, hp, plan), threads, flavor: k.flavor, loadTimings };
       const m = new BitNet(k, model, arena, hp, plan, tokenizer, info);
       m.ownsKernels = opts.disposeKernels ?? false;
       m.tokensPtr = tokensPtr;
