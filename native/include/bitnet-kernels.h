@@ -39,7 +39,8 @@ typedef struct {
 } bn_weight;
 
 // Bytes the packed layout of a (rows, cols) matrix of `type` needs; 0 if the type or shape is not
-// supported (I2_S: cols % 128 == 0; TQ*: cols % 256 == 0; Q8_0: cols % 32 == 0).
+// supported (I2_S: cols % 128 == 0; TQ*: cols % 256 == 0; Q8_0: cols % 32 == 0). I2_S and Q8_0 interleave
+// rows in groups of 4, so their rows count rounded up to a multiple of 4 (same bytes per row as the GGUF).
 size_t bn_weight_packed_bytes(int type, int rows, int cols);
 
 // Pack a whole I2_S tensor as stored in a GGUF (rows*cols/4 code bytes + 32-byte tail holding the f32
@@ -50,7 +51,9 @@ bn_status bn_weight_pack_i2s(bn_weight *w, void *dst, const uint8_t *src, int ro
 // Convert `n_rows` whole rows from the GGUF encoding `src_type` into the packed encoding `dst_type`
 // at row offset `row0` of `w` (w->type == dst_type, w->data allocated). Used chunk by chunk while a
 // large tensor streams in. Supported: same type (copy / repack for TQ1_0, TQ2_0, F16, F32, Q8_0),
-// F16 -> Q8_0 (ggml's quantize_row_q8_0 rounding), F32 -> F16, BF16 -> F32/F16.
+// F16/F32/BF16 -> Q8_0 (ggml's quantize_row_q8_0 rounding), F32 -> F16, BF16 -> F32/F16. Any row0 (the
+// Q8_0 row groups may be filled by several calls); the Q8_0 padding rows are zeroed by the call that
+// writes the last row.
 bn_status bn_weight_pack_rows(bn_weight *w, int row0, const void *src, int src_type, int n_rows);
 
 // ---------------------------------------------------------------------------------------------
