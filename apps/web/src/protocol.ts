@@ -4,6 +4,7 @@
  * a string `code`), and may send events with the same id before it (progress while loading, tokens
  * while generating). Everything here is structured-clone safe (plain data, `File`, `Blob`).
  */
+import { defaultThreadCount } from '@bitnet-wasm/runtime';
 
 /** Where a model comes from. */
 export type ModelSource =
@@ -261,9 +262,7 @@ export function featureNames(bits: number): string[] {
   return names;
 }
 
-/** Threads the engine uses for a hardwareConcurrency: min(4, max(1, floor(hc / 2))). */
+/** Threads the engine uses: the runtime's defaultThreadCount when threads are available, else 1. */
 export function chooseThreads(hardwareConcurrency: number | undefined, threadsAvailable: boolean): number {
-  if (!threadsAvailable) return 1;
-  const hc = hardwareConcurrency && hardwareConcurrency > 0 ? hardwareConcurrency : 1;
-  return Math.min(4, Math.max(1, Math.floor(hc / 2)));
+  return threadsAvailable ? defaultThreadCount(hardwareConcurrency) : 1;
 }

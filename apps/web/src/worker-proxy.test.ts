@@ -117,8 +117,8 @@ describe('WorkerProxy', () => {
 });
 
 describe('protocol helpers', () => {
-  it('chooseThreads = min(4, max(1, floor(hc/2))) when available, else 1', () => {
-    expect([1, 2, 3, 4, 8, 16, 64].map((hc) => chooseThreads(hc, true))).toEqual([1, 1, 1, 2, 4, 4, 4]);
+  it('chooseThreads: every core up to 2, then half the cores, at most 4, when available; else 1', () => {
+    expect([1, 2, 3, 4, 8, 16, 64].map((hc) => chooseThreads(hc, true))).toEqual([1, 2, 1, 2, 4, 4, 4]);
     expect(chooseThreads(16, false)).toBe(1);
     expect(chooseThreads(undefined, true)).toBe(1);
   });
