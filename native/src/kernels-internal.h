@@ -139,6 +139,7 @@ void bn_tq_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int
 // from arch/wasm-relaxed (compiled with -mrelaxed-simd by a newer clang and linked in as an object).
 void bn_i2s_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);
 void bn_tq_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);
+void bn_f16_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);
 extern const bn_kernel_set bn_kernels_relaxed;
 #endif
 const bn_kernel_set *bn_kernels_active(void);

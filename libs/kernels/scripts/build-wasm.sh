@@ -3,7 +3,7 @@
 #   st: single thread, SIMD128          -> dist/wasm/bitnet-st.{js,wasm}
 #   mt: pthreads + SIMD128 (needs SharedArrayBuffer / cross-origin isolation in browsers)
 #                                       -> dist/wasm/bitnet-mt.{js,wasm,worker.js}
-#   st-rx, mt-rx: the same plus relaxed SIMD for the ternary decode (native/src/arch/wasm-relaxed),
+#   st-rx, mt-rx: the same plus relaxed SIMD (native/src/arch/wasm-relaxed: ternary kernels, F16 head),
 #       -> dist/wasm/bitnet-{st,mt}-rx.*  Built only when clang-19 is installed (emcc 3.1.6's
 #       clang 14 cannot emit relaxed SIMD): the relaxed source is compiled alone with clang-19 and
 #       its object linked into the emcc build. binaryen 108 (wasm-opt, wasm-emscripten-finalize)
@@ -85,10 +85,15 @@ for fl in $flavors; do
         emcc "${cflags[@]}" "${thr[@]}" -DBN_RELAXED_SIMD=1 ${BN_EMCC_FLAGS:-} -c "$src" -o "$o"
         objs+=("$o")
       done
-      "$clang_rx" --target=wasm32-unknown-emscripten --sysroot="$(em-config CACHE 2>/dev/null || echo /usr/share/emscripten/cache)/sysroot" \
-        "${cflags[@]}" "${thr[@]}" -mrelaxed-simd -DBN_RELAXED_SIMD=1 ${BN_RX_CFLAGS:-} \
-        -c native/src/arch/wasm-relaxed/i2s.c -o "$d/relaxed.o"
-      EMCC_READ_METADATA=python emcc "${common[@]/#-O3/-O1}" -sWASM_BIGINT=1 "${extra[@]}" "${objs[@]}" "$d/relaxed.o" -o "$b/bitnet-$fl.js"
+      rx_objs=()
+      for src in native/src/arch/wasm-relaxed/*.c; do
+        o="$d/rx_$(basename "$src" .c).o"
+        "$clang_rx" --target=wasm32-unknown-emscripten --sysroot="$(em-config CACHE 2>/dev/null || echo /usr/share/emscripten/cache)/sysroot" \
+          "${cflags[@]}" "${thr[@]}" -mrelaxed-simd -DBN_RELAXED_SIMD=1 ${BN_RX_CFLAGS:-} \
+          -c "$src" -o "$o"
+        rx_objs+=("$o")
+      done
+      EMCC_READ_METADATA=python emcc "${common[@]/#-O3/-O1}" -sWASM_BIGINT=1 "${extra[@]}" "${objs[@]}" "${rx_objs[@]}" -o "$b/bitnet-$fl.js"
       ;;
   esac
   # wasm first, glue last (loaders look for the glue), each by rename within $out

@@ -2,7 +2,7 @@
  * The relaxed-SIMD flavours (bitnet-st-rx / bitnet-mt-rx; built only when clang-19 is installed):
  * flavour choice by feature detection with SIMD128 fallback, and — in a child
  * `node --experimental-wasm-relaxed-simd` (Node 20 does not validate relaxed SIMD otherwise) —
- * bn_selftest (relaxed, SIMD128 and portable sets against the scalar references) plus I2_S / TQ2_0
+ * bn_selftest (relaxed, SIMD128 and portable sets against the scalar references) plus I2_S / TQ2_0 / F16
  * results bit-identical to the SIMD128 flavour on random data, 1 and several tokens, 1 and 2 threads.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ const itRx = rxBuilt ? it : it.skip;
 const CHILD = String.raw`
 const fs = require('fs'), path = require('path');
 const dir = process.argv[1];
-const T = { I2_S: 36, TQ2_0: 35 };
+const T = { I2_S: 36, TQ2_0: 35, F16: 1 };
 async function load(flavor, threads) {
   const glue = path.join(dir, 'bitnet-' + flavor + '.js');
   const m = await require(glue)({ wasmBinary: fs.readFileSync(path.join(dir, 'bitnet-' + flavor + '.wasm')),
@@ -37,7 +37,11 @@ function weight(m, type, rows, cols, tern, d) {  // GGUF-encode ternary values, 
   const packed = malloc(m, m._bn_weight_packed_bytes(type, rows, cols));
   const w = malloc(m, 32);
   let st;
-  if (type === T.I2_S) {
+  if (type === T.F16) {  // d: the f16 weights themselves (rows * cols)
+    const pd = malloc(m, d.byteLength); m.HEAPU8.set(new Uint8Array(d.buffer), pd);
+    m.HEAP32.set([type, rows, cols], w >> 2); m.HEAPF32[(w >> 2) + 3] = 1; m.HEAP32[(w >> 2) + 4] = packed;
+    st = m._bn_weight_pack_rows(w, 0, pd, type, rows); m._free(pd);
+  } else if (type === T.I2_S) {
     const g = malloc(m, tern.length / 4 + 32); m._bn_test_encode_i2s(g, pt, rows, cols, 0.75);
     st = m._bn_weight_pack_i2s(w, packed, g, rows, cols); m._free(g);
   } else {
@@ -69,15 +73,20 @@ function run(m, set, type, w, rows, cols, x, nt) {
     out.features[fl] = m._bn_features();
     out.selftest[fl] = [1, 2, 3].map((s) => m._bn_selftest(s, 1));
     for (const [type, rows, cols, nt] of [[T.I2_S, 70, 2560, 1], [T.I2_S, 33, 6912, 1], [T.I2_S, 41, 1152, 6], [T.I2_S, 8, 128, 1],
-                                          [T.TQ2_0, 45, 2560, 1], [T.TQ2_0, 19, 768, 3]]) {
+                                          [T.TQ2_0, 45, 2560, 1], [T.TQ2_0, 19, 768, 3], [T.F16, 37, 2560, 1], [T.F16, 21, 1000, 3]]) {
       const tern = new Int8Array(rows * cols).map(() => Math.floor(rnd() * 3) - 1);
-      const d = new Uint16Array(rows * cols / 256).map(() => 0x2c00 + Math.floor(rnd() * 0x800));
+      // TQ2_0 block scales, or for F16 the weights: random signs and magnitudes ~2^-7..2^1, some subnormals
+      const d = type === T.F16
+        ? new Uint16Array(rows * cols).map((_, i) => (rnd() < 0.5 ? 0x8000 : 0) | (i % 101 === 0 ? Math.floor(rnd() * 0x3ff) : 0x2000 + Math.floor(rnd() * 0x2000)))
+        : new Uint16Array(rows * cols / 256).map(() => 0x2c00 + Math.floor(rnd() * 0x800));
       // activations with outliers, so int8 quantization reaches -128/127 and the i16 bounds are exercised
       const x = new Float32Array(cols * nt).map((_, i) => (i % 97 === 0 ? 40 : 1) * (rnd() * 2 - 1));
       if (nt > 2) x.fill(-1, cols, 2 * cols);  // a token of all -1 -> all -127
       const ws = weight(st, type, rows, cols, tern, d), wr = weight(m, type, rows, cols, tern, d);
       const ref = run(st, 0, type, ws, rows, cols, x, nt);  // SIMD128 flavour
-      const got = { relaxed: run(m, 0, type, wr, rows, cols, x, nt), simd128_set: run(m, 2, type, wr, rows, cols, x, nt), generic_set: run(m, 1, type, wr, rows, cols, x, nt) };
+      const got = { relaxed: run(m, 0, type, wr, rows, cols, x, nt), simd128_set: run(m, 2, type, wr, rows, cols, x, nt) };
+      // the portable set sums F16 products in double (ggml's generic path): equal for the integer types only
+      if (type !== T.F16) got.generic_set = run(m, 1, type, wr, rows, cols, x, nt);
       for (const [k, y] of Object.entries(got)) {
         out.compared++;
         if (!y.equals(ref)) out.mismatches.push({ flavor: fl, set: k, type, rows, cols, nt });
@@ -137,7 +146,7 @@ describe('relaxed-SIMD kernel flavours', () => {
     };
     expect(out.selftest).toEqual({ 'st-rx': [0, 0, 0], 'mt-rx': [0, 0, 0] });
     expect(out.features['mt-rx']! & 2).toBe(2); // threads
-    expect(out.compared).toBe(2 * 6 * 3);
+    expect(out.compared).toBe(2 * (6 * 3 + 2 * 2));  // flavours x (integer cases x 3 sets + F16 cases x 2 sets)
     expect(out.mismatches).toEqual([]);
   });
 });

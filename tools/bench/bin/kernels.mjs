@@ -231,7 +231,7 @@ async function benchFlavor(flavor, threads) {
     }
     for (const p of [w, packed, act, y]) m._free(p);
   }
-  if (want('head') && !quick && !flavor.endsWith('-rx')) {  // the tied F16 head (same code in the -rx flavours) and its Q8_0 re-quantization
+  if (want('head') && !quick) {  // the tied F16 head (relaxed multiply-add in the -rx flavours) and its Q8_0 re-quantization
     const rows = 128256, cols = 2560;
     const f16 = malloc(m, rows * cols * 2);
     const h = new Uint16Array(cols * 64);
@@ -246,9 +246,14 @@ async function benchFlavor(flavor, threads) {
     const packMs = performance.now() - tp;
     const y = malloc(m, rows * 4);
     const ceiling = readCeiling(m, rows * cols * 2);
-    for (const [type, w, bytes, extra] of [[T.F16, wf, rows * cols * 2, {}], [T.Q8_0, wq, q8bytes, { pack_from_f16_ms: +packMs.toFixed(0) }]]) {
+    for (let [type, w, bytes, extra] of [[T.F16, wf, rows * cols * 2, {}], [T.Q8_0, wq, q8bytes, { pack_from_f16_ms: +packMs.toFixed(0) }]]) {
       const act = activation(m, type, cols, 1);
       const s = timeit(() => m._bn_matmul(y, w, act, 1), 1500);
+      if (flavor.endsWith('-rx') && type === T.F16) {  // same-run baseline: this module's SIMD128 set
+        m._bn_kernels_select(2);
+        extra = { ...extra, simd128_set_ms: +(timeit(() => m._bn_matmul(y, w, act, 1), 1500) * 1e3).toFixed(2) };
+        m._bn_kernels_select(0);
+      }
       out.head.push({
         type: type === T.F16 ? 'F16' : 'Q8_0', rows, cols, weight_bytes: bytes, ms: +(s * 1e3).toFixed(2),
         gb_s: +(bytes / s / 1e9).toFixed(2), gops: +((2 * rows * cols) / s / 1e9).toFixed(2),

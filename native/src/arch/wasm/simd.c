@@ -9,18 +9,6 @@
 
 #define DOT(c, p) wasm_i32x4_dot_i16x8(c, wasm_v128_load(p))
 
-// {sum(a), sum(b), sum(c), sum(d)}: 4x4 transpose-add with unpack shuffles (punpck{l,h}{dq,qdq} on x64)
-static inline v128_t hsum4_i32x4(v128_t a, v128_t b, v128_t c, v128_t d) {
-    const v128_t ab = wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
-    const v128_t cd = wasm_i32x4_add(wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), wasm_i32x4_shuffle(c, d, 2, 6, 3, 7));
-    return wasm_i32x4_add(wasm_i64x2_shuffle(ab, cd, 0, 2), wasm_i64x2_shuffle(ab, cd, 1, 3));
-}
-static inline v128_t hsum4_f32x4(v128_t a, v128_t b, v128_t c, v128_t d) {
-    const v128_t ab = wasm_f32x4_add(wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
-    const v128_t cd = wasm_f32x4_add(wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), wasm_i32x4_shuffle(c, d, 2, 6, 3, 7));
-    return wasm_f32x4_add(wasm_i64x2_shuffle(ab, cd, 0, 2), wasm_i64x2_shuffle(ab, cd, 1, 3));
-}
-
 // 4 f16 at p -> f32x4, value for value as bn_fp16_to_fp32 (bit trick; inf/NaN get the all-ones exponent)
 static inline v128_t f16x4_to_f32x4(const void *p) {
     const v128_t h = wasm_i32x4_load16x4(p);  // sign-extended
@@ -142,114 +130,7 @@ static void q8_0_simd(float *y, const bn_weight *w, const void *act, int n_token
     if (t < n_tokens) q8_0_simd_1(y + (size_t)t * rows, w, q8_act_row(act, arb, nb, t), r0, r1);
 }
 
-// f16 bits -> f32 bits of (value * 2^-112): sign-extend, shift, keep sign + 15 value bits
-static inline v128_t f16_lo_scaled(v128_t h, v128_t mask) { return wasm_v128_and(wasm_i32x4_shl(wasm_i32x4_extend_low_i16x8(h), 13), mask); }
-static inline v128_t f16_hi_scaled(v128_t h, v128_t mask) { return wasm_v128_and(wasm_i32x4_shl(wasm_i32x4_extend_high_i16x8(h), 13), mask); }
-
-static float dot_f16_xs_simd(const bn_fp16 *w, const float *xs, int n) {
-    const v128_t mask = wasm_i32x4_splat((int32_t)0x8FFFE000u);
-    v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
-    int k = 0;
-    for (; k + 16 <= n; k += 16) {
-        const v128_t h0 = wasm_v128_load(w + k), h1 = wasm_v128_load(w + k + 8);
-        a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(f16_lo_scaled(h0, mask), wasm_v128_load(xs + k)));
-        a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(f16_hi_scaled(h0, mask), wasm_v128_load(xs + k + 4)));
-        a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(f16_lo_scaled(h1, mask), wasm_v128_load(xs + k + 8)));
-        a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(f16_hi_scaled(h1, mask), wasm_v128_load(xs + k + 12)));
-    }
-    a0 = wasm_f32x4_add(wasm_f32x4_add(a0, a1), wasm_f32x4_add(a2, a3));
-    float sum = (wasm_f32x4_extract_lane(a0, 0) + wasm_f32x4_extract_lane(a0, 1)) +
-                (wasm_f32x4_extract_lane(a0, 2) + wasm_f32x4_extract_lane(a0, 3));
-    for (; k < n; k++) {  // tail, same exact scaled products
-        uint32_t u = ((uint32_t)(w[k] & 0x8000) << 16) | ((uint32_t)(w[k] & 0x7fff) << 13);
-        float f;
-        memcpy(&f, &u, 4);
-        sum += f * xs[k];
-    }
-    return sum * BN_F16_UNSCALE;
-}
-
-// F16 rows 4 at a time: the activation loads are shared, load16x4_s loads and sign-extends 4 halves
-// at once (then shift + mask: the 2^-112-scaled bit trick). Products exact as in dot_f16_xs_simd; one
-// f32x4 accumulator per row, then one transpose-add gives the 4 sums.
-#define F16DEC(p) wasm_v128_and(wasm_i32x4_shl(wasm_i32x4_load16x4(p), 13), mask)
-
-// 2..4 tokens (xs[0..3], repeats allowed; the first n are stored): each row is decoded once for all
-// of them; one accumulator per token, lanes of the final transpose-add = tokens
-static void f16_simd_tokens(float *y, const bn_weight *w, const float *const xs[4], int n, int r0, int r1) {
-    const int cols = w->cols, rows = w->rows;
-    const v128_t mask = wasm_i32x4_splat((int32_t)0x8FFFE000u);
-    for (int r = r0; r < r1; r++) {
-        const bn_fp16 *wr = (const bn_fp16 *)w->data + (size_t)r * cols;
-        v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
-        int k = 0;
-        for (; k + 8 <= cols; k += 8) {
-            const v128_t lo = F16DEC(wr + k), hi = F16DEC(wr + k + 4);
-#define F16TOK(a, x) a = wasm_f32x4_add(wasm_f32x4_add(a, wasm_f32x4_mul(lo, wasm_v128_load((x) + k))), wasm_f32x4_mul(hi, wasm_v128_load((x) + k + 4)))
-            F16TOK(a0, xs[0]);
-            F16TOK(a1, xs[1]);
-            F16TOK(a2, xs[2]);
-            F16TOK(a3, xs[3]);
-#undef F16TOK
-        }
-        float s[4];
-        wasm_v128_store(s, hsum4_f32x4(a0, a1, a2, a3));
-        for (; k < cols; k++) {  // tail, same exact scaled products
-            const uint32_t u = ((uint32_t)(wr[k] & 0x8000) << 16) | ((uint32_t)(wr[k] & 0x7fff) << 13);
-            float f;
-            memcpy(&f, &u, 4);
-            for (int t = 0; t < 4; t++) s[t] += f * xs[t][k];
-        }
-        for (int t = 0; t < n; t++) y[(size_t)t * rows + r] = s[t] * BN_F16_UNSCALE;
-    }
-}
-
-static void f16_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
-    const int cols = w->cols, rows = w->rows;
-    const size_t arb = bn_act_row_bytes(BN_TYPE_F16, cols);
-    const v128_t mask = wasm_i32x4_splat((int32_t)0x8FFFE000u);
-#define F16ROW(a, wr) a = wasm_f32x4_add(wasm_f32x4_add(a, wasm_f32x4_mul(F16DEC(wr + k), x0)), wasm_f32x4_mul(F16DEC(wr + k + 4), x1))
-    int t0 = 0;
-    for (; n_tokens - t0 >= 2; t0 += 4) {  // 2..4 tokens share each decoded row
-        const int n = n_tokens - t0 < 4 ? n_tokens - t0 : 4;
-        const float *xs[4];
-        for (int i = 0; i < 4; i++) xs[i] = (const float *)((const uint8_t *)act + arb * (t0 + (i < n ? i : n - 1)) + bn_align4((size_t)2 * cols));
-        f16_simd_tokens(y + (size_t)t0 * rows, w, xs, n, r0, r1);
-    }
-    for (int t = t0; t < n_tokens; t++) {
-        const float *xs = (const float *)((const uint8_t *)act + arb * t + bn_align4((size_t)2 * cols));
-        float *yt = y + (size_t)t * rows;
-        int r = r0;
-        for (; r < r1 && (r % 4); r++) yt[r] = dot_f16_xs_simd((const bn_fp16 *)w->data + (size_t)r * cols, xs, cols);
-        for (; r + 4 <= r1; r += 4) {
-            const bn_fp16 *w0 = (const bn_fp16 *)w->data + (size_t)r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
-            v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
-            int k = 0;
-            for (; k + 8 <= cols; k += 8) {
-                const v128_t x0 = wasm_v128_load(xs + k), x1 = wasm_v128_load(xs + k + 4);
-                F16ROW(a0, w0);
-                F16ROW(a1, w1);
-                F16ROW(a2, w2);
-                F16ROW(a3, w3);
-            }
-            float s[4];
-            wasm_v128_store(s, hsum4_f32x4(a0, a1, a2, a3));
-            for (; k < cols; k++) {  // tail, same exact scaled products
-                const bn_fp16 *wr[4] = {w0, w1, w2, w3};
-                for (int i = 0; i < 4; i++) {
-                    const uint32_t u = ((uint32_t)(wr[i][k] & 0x8000) << 16) | ((uint32_t)(wr[i][k] & 0x7fff) << 13);
-                    float f;
-                    memcpy(&f, &u, 4);
-                    s[i] += f * xs[k];
-                }
-            }
-            for (int i = 0; i < 4; i++) yt[r + i] = s[i] * BN_F16_UNSCALE;
-        }
-        for (; r < r1; r++) yt[r] = dot_f16_xs_simd((const bn_fp16 *)w->data + (size_t)r * cols, xs, cols);
-    }
-#undef F16ROW
-}
-#undef F16DEC
+#include "f16-head.h"
 
 static void f32_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
     const int cols = w->cols, rows = w->rows;
@@ -305,7 +186,7 @@ const bn_kernel_set bn_kernels_relaxed = {
     .i2s = bn_i2s_relaxed,
     .tq = bn_tq_relaxed,
     .q8_0 = q8_0_simd,
-    .f16 = f16_simd,
+    .f16 = bn_f16_relaxed,
     .f32 = f32_simd,
     .dot_f16_xs = dot_f16_xs_simd,
     .axpy_f16 = axpy_f16_simd,
