@@ -122,16 +122,26 @@ static inline void put_q8_0_block(void *data, int nb, int r, int b, const block_
 // Rows [row0, row0 + n_rows) of a packed Q8_0 matrix from Q8_0 (copied block by block) or F16/F32/BF16
 // (quantized like ggml's quantize_row_q8_0), in pieces of 256 columns (no allocation). The padding
 // rows of the last group are zeroed when the last real row is written.
-static bn_status pack_q8_0_rows(bn_weight *w, int row0, const uint8_t *s, size_t src_rb, int src_type, int n_rows) {
-    if (src_type != BN_TYPE_Q8_0 && src_type != BN_TYPE_F16 && src_type != BN_TYPE_F32 && src_type != BN_TYPE_BF16) return BN_ERR_TYPE;
-    const int cols = w->cols, nb = cols / QK8_0;
+typedef struct {
+    bn_weight *w;
+    int row0, n_rows, src_type;
+    const uint8_t *s;
+    size_t src_rb;
+} q8_pack_task;
+
+// rows [n_rows * ith / nth, n_rows * (ith + 1) / nth) of the chunk: rows are independent (each writes
+// its own scale and quant bytes of its group), so the pool can share them
+static void pack_q8_0_worker(void *arg, int ith, int nth) {
+    const q8_pack_task *t = arg;
+    const int cols = t->w->cols, nb = cols / QK8_0, src_type = t->src_type;
     enum { PIECE = 256 };
     float tmp[PIECE];
     block_q8_0 q[PIECE / QK8_0];
     const int es = src_type == BN_TYPE_F32 ? 4 : 2;
-    for (int r = 0; r < n_rows; r++) {
-        const int row = row0 + r;
-        const uint8_t *srow = s + src_rb * r;
+    const int r0 = (int)((int64_t)t->n_rows * ith / nth), r1 = (int)((int64_t)t->n_rows * (ith + 1) / nth);
+    for (int r = r0; r < r1; r++) {
+        const int row = t->row0 + r;
+        const uint8_t *srow = t->s + t->src_rb * r;
         for (int c0 = 0; c0 < cols; c0 += PIECE) {
             const int n = cols - c0 < PIECE ? cols - c0 : PIECE;  // multiple of 32
             if (src_type == BN_TYPE_Q8_0) {
@@ -147,9 +157,17 @@ static bn_status pack_q8_0_rows(bn_weight *w, int row0, const uint8_t *s, size_t
                     bn_quantize_row_q8_0_ref(q, tmp, n);
                 }
             }
-            for (int b = 0; b < n / QK8_0; b++) put_q8_0_block(w->data, nb, row, c0 / QK8_0 + b, &q[b]);
+            for (int b = 0; b < n / QK8_0; b++) put_q8_0_block(t->w->data, nb, row, c0 / QK8_0 + b, &q[b]);
         }
     }
+}
+
+static bn_status pack_q8_0_rows(bn_weight *w, int row0, const uint8_t *s, size_t src_rb, int src_type, int n_rows) {
+    if (src_type != BN_TYPE_Q8_0 && src_type != BN_TYPE_F16 && src_type != BN_TYPE_F32 && src_type != BN_TYPE_BF16) return BN_ERR_TYPE;
+    const int nb = w->cols / QK8_0;
+    q8_pack_task t = {w, row0, n_rows, src_type, s, src_rb};
+    // re-quantizing the tied F16 head (128256 rows) is a second of work on one thread
+    bn_parallel(pack_q8_0_worker, &t, n_rows >= 64 ? n_rows / 32 : 1);
     if (row0 + n_rows == w->rows) {
         const block_q8_0 zero = {0};
         for (int row = w->rows; row % BN_Q8_0_ROWS; row++)
