@@ -101,13 +101,13 @@ static void rx_dot_rows(int32_t *out, const uint8_t *codes, const int8_t *p, int
     out[2] = hsum_i32x4(acc2);
     out[3] = hsum_i32x4(acc3);
 }
-// Prefill tile: 2 rows (r, r+1 of one interleaved group: row r+1's chunk is 16 bytes after row r's)
-// x 4 tokens, true codes, 8 i16 accumulators; each code field is extracted once and used for 4 tokens,
+// Prefill tile: 2 rows (codes, codes_b: their first chunks; chunks `stride` bytes apart — for I2_S rows r,
+// r+1 of one interleaved group, for TQ two contiguous rows) x 4 tokens, true codes, 8 i16 accumulators; each code field is extracted once and used for 4 tokens,
 // each activation vector once for 2 rows: per chunk 8 code loads (L1; re-reading beats keeping the two
 // code vectors live) + 14 unpack ops, 16 activation loads, 32 dots and 32 adds for 512 multiply-adds
 // (1.4x the GOPS of the former 1-row x 4-token kernel, tools/bench/bin/kernels.mjs i2s_prefill). Same bound as rx_dot_rows: fold every 8 chunks (into
 // memory: 8 more live vectors would not fit the registers). out[i][t] = sum code_{r+i} * q_t.
-static void rx_tile_2x4(int32_t out[2][4], const uint8_t *codes, const int8_t *const p[4], int n_chunks) {
+static void rx_tile_2x4(int32_t out[2][4], const uint8_t *codes, const uint8_t *codes_b, size_t stride, const int8_t *const p[4], int n_chunks) {
     const v128_t m = wasm_i8x16_splat(0x03);
     v128_t acc[8];
     for (int i = 0; i < 8; i++) acc[i] = wasm_i32x4_splat(0);
@@ -116,7 +116,7 @@ static void rx_tile_2x4(int32_t out[2][4], const uint8_t *codes, const int8_t *c
         const int ce = cb + 8 < n_chunks ? cb + 8 : n_chunks;
         v128_t a0 = wasm_i16x8_splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         for (int c = cb; c < ce; c++) {
-            const uint8_t *wa = codes + BN_I2S_STRIDE * (size_t)c, *wb = wa + 16;  // re-read per field: fewer live registers
+            const uint8_t *wa = codes + stride * (size_t)c, *wb = codes_b + stride * (size_t)c;  // re-read per field: fewer live registers
             const size_t o = 64 * (size_t)c;
 #define RX_FIELD(k)                                                                                         \
             do {                                                                                            \
@@ -187,13 +187,13 @@ void bn_i2s_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens,
         int r = r0;
         if (r & 1) {  // odd start (not from the driver, which splits at multiples of 4): pair (r-1, r)
             int32_t s[2][4];
-            rx_tile_2x4(s, bn_i2s_row(wd, cols, r - 1), p, n_chunks);
+            rx_tile_2x4(s, bn_i2s_row(wd, cols, r - 1), bn_i2s_row(wd, cols, r), BN_I2S_STRIDE, p, n_chunks);
             for (int t = 0; t < nt; t++) y[(size_t)(t0 + t) * rows + r] = (float)(s[1][t] - h[t]->sum) / h[t]->s * w->scale;
             r++;
         }
         for (; r < r1; r += 2) {
             int32_t s[2][4];
-            rx_tile_2x4(s, bn_i2s_row(wd, cols, r), p, n_chunks);
+            rx_tile_2x4(s, bn_i2s_row(wd, cols, r), bn_i2s_row(wd, cols, r + 1), BN_I2S_STRIDE, p, n_chunks);
             for (int i = 0; i < 2 && r + i < r1; i++)
                 for (int t = 0; t < nt; t++) y[(size_t)(t0 + t) * rows + r + i] = (float)(s[i][t] - h[t]->sum) / h[t]->s * w->scale;
         }
@@ -205,9 +205,10 @@ void bn_tq_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, 
     const size_t arb = bn_act_row_bytes(w->type, cols), wrb = (size_t)cols / 4;
     const uint8_t *wd = w->data;
     const float *dw = (const float *)(wd + (size_t)rows * wrb);
-    int8_t perm[(size_t)cols] __attribute__((aligned(16)));
-    for (int t = 0; t < n_tokens; t++) {
-        const block_q8_K *b = (const block_q8_K *)((const uint8_t *)act + arb * t);
+    const int ng = n_tokens < 4 ? n_tokens : 4;
+    int8_t perm[(size_t)ng * cols] __attribute__((aligned(16)));
+    if (n_tokens == 1) {
+        const block_q8_K *b = act;
         const int32_t *qsum = (const int32_t *)((const int16_t *)(b + nb) + cols);
         for (int k = 0; k < nb; k++) permute_act(perm + QK_K * k, b[k].qs, QK_K / BN_LANE_CHUNK);
         for (int r = r0; r < r1; r++) {
@@ -217,7 +218,42 @@ void bn_tq_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, 
                 const int32_t sumi = rx_dot_1(codes + 64 * k, BN_LANE_CHUNK_BYTES, perm + QK_K * k, QK_K / BN_LANE_CHUNK) - qsum[k];
                 sumf += (float)sumi * (b[k].d * dw[(size_t)r * nb + k]);
             }
-            y[(size_t)t * rows + r] = sumf;
+            y[r] = sumf;
+        }
+        return;
+    }
+    // prefill: token groups of 4 (short groups repeat their first token), rows in pairs (a lone last row
+    // pairs with itself), the 2x4 tile per 256-block; every output accumulates sumi * (d_a * d_w) block
+    // after block in the reference's order, so the results equal the one-token path's bit for bit
+    for (int t0 = 0; t0 < n_tokens; t0 += 4) {
+        const int nt = n_tokens - t0 < 4 ? n_tokens - t0 : 4;
+        const block_q8_K *b[4];
+        const int32_t *qsum[4];
+        const int8_t *p[4];
+        for (int t = 0; t < 4; t++) {
+            const int tt = t < nt ? t : 0;
+            b[t] = (const block_q8_K *)((const uint8_t *)act + arb * (t0 + tt));
+            qsum[t] = (const int32_t *)((const int16_t *)(b[t] + nb) + cols);
+            p[t] = perm + (size_t)tt * cols;
+            if (t < nt)
+                for (int k = 0; k < nb; k++) permute_act(perm + (size_t)t * cols + QK_K * k, b[t][k].qs, QK_K / BN_LANE_CHUNK);
+        }
+        for (int r = r0; r < r1; r += 2) {
+            const int rb = r + 1 < r1 ? r + 1 : r;
+            float sumf[2][4] = {{0}};
+            for (int k = 0; k < nb; k++) {
+                const int8_t *pk[4] = {p[0] + QK_K * k, p[1] + QK_K * k, p[2] + QK_K * k, p[3] + QK_K * k};
+                int32_t s[2][4];
+                rx_tile_2x4(s, wd + wrb * r + 64 * k, wd + wrb * rb + 64 * k, BN_LANE_CHUNK_BYTES, pk, QK_K / BN_LANE_CHUNK);
+                for (int t = 0; t < nt; t++) {
+                    sumf[0][t] += (float)(s[0][t] - qsum[t][k]) * (b[t][k].d * dw[(size_t)r * nb + k]);
+                    sumf[1][t] += (float)(s[1][t] - qsum[t][k]) * (b[t][k].d * dw[(size_t)rb * nb + k]);
+                }
+            }
+            for (int t = 0; t < nt; t++) {
+                y[(size_t)(t0 + t) * rows + r] = sumf[0][t];
+                if (rb != r) y[(size_t)(t0 + t) * rows + rb] = sumf[1][t];
+            }
         }
     }
 }
