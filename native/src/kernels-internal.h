@@ -149,9 +149,11 @@ const bn_kernel_set *bn_kernels_active(void);
 BN_API int bn_kernels_select(int which);
 
 // ---------------------------------------------------------------------------------------------
-// Thread pool (threads.c): run fn(ctx, ith, nth) for ith in [0, nth) across the pool, the caller
-// being thread 0; returns when all are done. nth = min(pool size, max_tasks).
-typedef void (*bn_task_fn)(void *ctx, int ith, int nth);
+// Thread pool (threads.c): run fn(ctx, ith, nth, thread) for every task ith in [0, nth) across the pool
+// (any thread, any order; the caller is thread 0 and takes part); returns when all are done. `thread`
+// (< the pool size) indexes per-thread scratch. nth = min(pool size x 8, max_tasks), or 1 without a
+// pool: results must not depend on it.
+typedef void (*bn_task_fn)(void *ctx, int ith, int nth, int thread);
 void bn_parallel(bn_task_fn fn, void *ctx, int max_tasks);
 
 #endif  // BN_KERNELS_INTERNAL_H

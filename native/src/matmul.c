@@ -234,7 +234,8 @@ typedef struct {
     int n_tokens;
 } matmul_task;
 
-static void matmul_worker(void *p, int ith, int nth) {
+static void matmul_worker(void *p, int ith, int nth, int thread) {
+    (void)thread;
     const matmul_task *t = p;
     const int rows = t->w->rows;
     // contiguous blocks of rows, multiples of 4 so SIMD row groups stay whole

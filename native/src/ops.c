@@ -131,12 +131,13 @@ typedef struct {
     const bn_kernel_set *ks;
 } att_task;
 
-// Heads are split evenly across threads; within a thread, runs of consecutive heads that share a KV
-// head (at most BN_ATT_GROUP_MAX) go to the set's attend kernel together.
-static void att_worker(void *arg, int ith, int nth) {
+// Heads are split evenly across tasks; within a task, runs of consecutive heads that share a KV head
+// (at most BN_ATT_GROUP_MAX) go to the set's attend kernel together (per-head results do not depend on
+// the runs). Scratch is per thread.
+static void att_worker(void *arg, int ith, int nth, int thread) {
     const att_task *a = arg;
     const int hd = a->head_dim, group = a->n_head / a->n_head_kv;
-    void *sc = a->scratch + a->scratch_stride * ith;
+    void *sc = a->scratch + a->scratch_stride * thread;
     const float scale = 1.0f / sqrtf((float)hd);
     const size_t kv_row = (size_t)a->n_head_kv * hd;
     const int per = (a->n_head + nth - 1) / nth;

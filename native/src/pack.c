@@ -131,7 +131,8 @@ typedef struct {
 
 // rows [n_rows * ith / nth, n_rows * (ith + 1) / nth) of the chunk: rows are independent (each writes
 // its own scale and quant bytes of its group), so the pool can share them
-static void pack_q8_0_worker(void *arg, int ith, int nth) {
+static void pack_q8_0_worker(void *arg, int ith, int nth, int thread) {
+    (void)thread;
     const q8_pack_task *t = arg;
     const int cols = t->w->cols, nb = cols / QK8_0, src_type = t->src_type;
     enum { PIECE = 256 };

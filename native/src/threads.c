@@ -1,5 +1,5 @@
 // threads.c — the kernels' thread pool: n-1 persistent workers plus the calling thread, fork/join
-// per kernel call. Workers spin briefly on a generation counter after each job (the next matmul
+// per kernel call, tasks claimed dynamically (see pool_t). Workers spin briefly on a generation counter after each job (the next matmul
 // usually follows within microseconds), then sleep on a condition variable (a futex in wasm), so
 // an idle engine burns no core. Built only where pthreads exist: the host and the 'mt' wasm flavour;
 // elsewhere (the 'st' flavour) every job runs on the caller and bn_threads_init(n > 1) fails.
@@ -21,19 +21,41 @@
 
 enum { SPIN_ITERS = 1 << 16, START_TIMEOUT_MS = 2000 };
 
+// A job is n_tasks tasks that any thread may run, claimed one at a time from `claim` (job id, task
+// count and next task in one word, so a late thread can never run a task of a finished job with the
+// next job's function); the caller runs tasks too and then waits only for the tasks other threads
+// have claimed and not finished. So a worker that the OS does not schedule (another process busy on
+// the same cores) delays nothing but the one task it holds: with a static split the caller would
+// wait for its whole share, which made 2 threads on 2 busy cores 2x slower than 1 thread.
+#define CLAIM(job, n, next) ((uint64_t)(job) << 32 | (uint64_t)(n) << 16 | (uint64_t)(next))
+enum { MAX_TASKS = 0xffff, TASKS_PER_THREAD = 8 };
+
 typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t tid[BN_MAX_THREADS];
     int n_threads;                 // total, caller included
     _Atomic unsigned generation;   // bumped for every job (and for shutdown)
-    _Atomic int pending;           // workers still running the current job
     _Atomic int started;           // workers that have entered their loop
     _Atomic int epoch;             // bumped when the pool stops: workers of older epochs exit
-    bn_task_fn fn;
+    _Atomic uint64_t claim;        // CLAIM(job, n_tasks, next task)
+    _Atomic int done;              // tasks of the current job finished
+    uint32_t job;                  // id of the current job (caller only)
+    bn_task_fn fn;                 // of the current job: read only after a successful claim
     void *ctx;
-    int nth;                       // tasks in the current job
 } pool_t;
+
+// run tasks of `job` until none is left to claim; returns when the job has no unclaimed task
+static void run_tasks(pool_t *p, uint32_t job, int thread) {
+    for (;;) {
+        uint64_t c = atomic_load_explicit(&p->claim, memory_order_acquire);
+        const uint32_t n = (uint32_t)(c >> 16) & 0xffff, next = (uint32_t)c & 0xffff;
+        if ((uint32_t)(c >> 32) != job || next >= n) return;
+        if (!atomic_compare_exchange_weak_explicit(&p->claim, &c, c + 1, memory_order_acq_rel, memory_order_acquire)) continue;
+        p->fn(p->ctx, (int)next, (int)n, thread);  // the job cannot end before this task is done
+        atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+    }
+}
 
 static pool_t g_pool = {
     .mu = PTHREAD_MUTEX_INITIALIZER,
@@ -67,8 +89,7 @@ static void *worker_main(void *arg) {
         }
         seen = gen;
         if (atomic_load_explicit(&p->epoch, memory_order_acquire) != epoch) break;
-        if (ith < p->nth) p->fn(p->ctx, ith, p->nth);
-        atomic_fetch_sub_explicit(&p->pending, 1, memory_order_acq_rel);
+        run_tasks(p, (uint32_t)(atomic_load_explicit(&p->claim, memory_order_acquire) >> 32), ith);
     }
     return 0;
 }
@@ -105,7 +126,6 @@ BN_API bn_status bn_threads_init(int n_threads) {
     pool_stop(p, 1);
     atomic_store(&p->started, 0);
     const intptr_t epoch = atomic_load(&p->epoch);
-    atomic_store(&p->pending, 0);
     int created = 0;
     for (int i = 0; i < n_threads - 1; i++) {
         if (pthread_create(&p->tid[i], 0, worker_main, (void *)((epoch << 8) | (i + 1))) != 0) break;
@@ -134,18 +154,22 @@ BN_API int bn_threads_count(void) { return g_pool.n_threads; }
 
 void bn_parallel(bn_task_fn fn, void *ctx, int max_tasks) {
     pool_t *p = &g_pool;
-    int nth = p->n_threads < max_tasks ? p->n_threads : max_tasks;
-    if (nth <= 1) {
-        fn(ctx, 0, 1);
+    if (p->n_threads <= 1 || max_tasks <= 1) {
+        fn(ctx, 0, 1, 0);
         return;
     }
+    int n = p->n_threads * TASKS_PER_THREAD;
+    if (n > max_tasks) n = max_tasks;
+    if (n > MAX_TASKS) n = MAX_TASKS;
+    // every task of the previous job is done: nobody reads fn/ctx until the claim below is published
     p->fn = fn;
     p->ctx = ctx;
-    p->nth = nth;
-    atomic_store_explicit(&p->pending, p->n_threads - 1, memory_order_release);
+    p->job++;
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->claim, CLAIM(p->job, n, 0), memory_order_release);
     publish(p);
-    fn(ctx, 0, nth);
-    while (atomic_load_explicit(&p->pending, memory_order_acquire) > 0) cpu_relax();
+    run_tasks(p, p->job, 0);
+    while (atomic_load_explicit(&p->done, memory_order_acquire) < n) cpu_relax();
 }
 
 #else  // no threads in this build
@@ -154,7 +178,7 @@ BN_API bn_status bn_threads_init(int n_threads) { return n_threads == 1 ? BN_OK 
 BN_API int bn_threads_count(void) { return 1; }
 void bn_parallel(bn_task_fn fn, void *ctx, int max_tasks) {
     (void)max_tasks;
-    fn(ctx, 0, 1);
+    fn(ctx, 0, 1, 0);
 }
 
 #endif
