@@ -17,7 +17,7 @@ static inline uint64_t spread_bytes(uint64_t x) {
 // (rows <-> fields) done below with two rounds of delta swaps on all 8 columns i at once, after
 // which T_f byte i is exactly that byte; the chunks are then byte-interleaves of T3,T2 and T1,T0.
 // Same result as put_chunk() on the unpacked codes (the selftest checks decode results on it).
-static inline void i2s_block_to_lanes(uint8_t *out, const uint8_t *b) {
+void bn_i2s_block_to_lanes(uint8_t *out, const uint8_t *b) {
     uint64_t q0, q1, q2, q3, t;
     memcpy(&q0, b, 8);
     memcpy(&q1, b + 8, 8);
@@ -55,7 +55,7 @@ BN_API bn_status bn_weight_pack_i2s(bn_weight *w, void *dst, const uint8_t *src,
         uint8_t *row = (uint8_t *)bn_i2s_row(out, cols, r);
         for (int b = 0; b < blocks_per_row; b++) {
             uint8_t lanes[2 * BN_LANE_CHUNK_BYTES];
-            i2s_block_to_lanes(lanes, src + 32 * ((size_t)r * blocks_per_row + b));
+            bn_i2s_block_to_lanes(lanes, src + 32 * ((size_t)r * blocks_per_row + b));
             memcpy(row + (size_t)BN_I2S_STRIDE * 2 * b, lanes, BN_LANE_CHUNK_BYTES);
             memcpy(row + (size_t)BN_I2S_STRIDE * (2 * b + 1), lanes + BN_LANE_CHUNK_BYTES, BN_LANE_CHUNK_BYTES);
         }

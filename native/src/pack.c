@@ -45,15 +45,25 @@ static void pack_tq_row(uint8_t *codes_out, float *d_out, const void *src, int t
     uint8_t codes[QK_K];
     for (int b = 0; b < cols / QK_K; b++) {
         if (type == BN_TYPE_TQ2_0) {
+            // each half of a TQ2_0 block is an I2_S block with the 2-bit fields of every byte in the
+            // opposite order (TQ2_0: element 32g + m at bits 2g of byte m; I2_S: at bits 6 - 2g): reverse
+            // them and reuse the I2_S bit-transpose, no per-element decoding
             const block_tq2_0 *blk = (const block_tq2_0 *)src + b;
-            for (int j = 0; j < QK_K; j++) codes[j] = (uint8_t)bn_tq2_code_at(blk, j);
+            for (int h = 0; h < 2; h++) {
+                uint8_t rev[32];
+                for (int m = 0; m < 32; m++) {
+                    const uint8_t v = blk->qs[32 * h + m];
+                    rev[m] = (uint8_t)((v & 0x03) << 6 | (v & 0x0c) << 2 | (v & 0x30) >> 2 | (v & 0xc0) >> 6);
+                }
+                bn_i2s_block_to_lanes(codes_out + 64 * b + 32 * h, rev);
+            }
             d_out[b] = bn_fp16_to_fp32(blk->d);
         } else {
             const block_tq1_0 *blk = (const block_tq1_0 *)src + b;
             for (int j = 0; j < QK_K; j++) codes[j] = (uint8_t)bn_tq1_code_at(blk, j);
             d_out[b] = bn_fp16_to_fp32(blk->d);
+            for (int c = 0; c < QK_K / BN_LANE_CHUNK; c++) put_chunk(codes_out + 64 * b + 16 * c, codes + 64 * c);
         }
-        for (int c = 0; c < QK_K / BN_LANE_CHUNK; c++) put_chunk(codes_out + 64 * b + 16 * c, codes + 64 * c);
     }
 }
 
