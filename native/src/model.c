@@ -478,6 +478,9 @@ BN_API int bn_model_forward(bn_model *m, const int32_t *tokens, int n_tokens, in
     if (!m->k_cache) return BN_ERR_STATE;
     if (n_tokens <= 0 || n_tokens > m->max_batch) return BN_ERR_ARG;
     if (pos0 < 0 || pos0 + n_tokens > m->n_ctx) return BN_ERR_RANGE;
+    // the per-thread attention scratch was sized for n_threads_max: a pool grown since (kernels shared
+    // with a model loaded with more threads) would write past it
+    if (bn_threads_count() > m->n_threads_max) return BN_ERR_THREADS;
     if (m->prof_on) m->prof_t = prof_now_ms();
     memcpy(m->ids, tokens, (size_t)n_tokens * sizeof(int32_t));
     // a table shared with the head (tied embedding) is in the head's packed layout

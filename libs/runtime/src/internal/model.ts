@@ -458,6 +458,8 @@ export class BitNet {
     if (this.cached.length + tokens.length > this.plan.nCtx) {
       throw new BitNetError('context_full', `context full: ${this.cached.length} cached + ${tokens.length} new tokens > context length ${this.plan.nCtx}`);
     }
+    // kernels shared by models loaded with different thread counts: run with this model's pool
+    if (this.k.fn.bn_threads_count!() !== this.info.threads) this.k.check(this.k.fn.bn_threads_init!(this.info.threads), 'bn_threads_init');
     const out = new Float32Array(allLogits ? tokens.length * nVocab : nVocab);
     const step = oneByOne ? 1 : allLogits ? this.plan.logitRows : this.plan.maxBatch;
     for (let i = 0; i < tokens.length; i += step) {
