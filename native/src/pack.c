@@ -129,9 +129,6 @@ static inline void put_q8_0_block(void *data, int nb, int r, int b, const block_
     memcpy(gb + 2 * BN_Q8_0_ROWS + QK8_0 * i, blk->qs, QK8_0);
 }
 
-// Rows [row0, row0 + n_rows) of a packed Q8_0 matrix from Q8_0 (copied block by block) or F16/F32/BF16
-// (quantized like ggml's quantize_row_q8_0), in pieces of 256 columns (no allocation). The padding
-// rows of the last group are zeroed when the last real row is written.
 typedef struct {
     bn_weight *w;
     int row0, n_rows, src_type;
@@ -173,6 +170,9 @@ static void pack_q8_0_worker(void *arg, int ith, int nth, int thread) {
     }
 }
 
+// Rows [row0, row0 + n_rows) of a packed Q8_0 matrix from Q8_0 (copied block by block) or F16/F32/BF16
+// (quantized like ggml's quantize_row_q8_0), in pieces of 256 columns (no allocation). The padding
+// rows of the last group are zeroed when the last real row is written.
 static bn_status pack_q8_0_rows(bn_weight *w, int row0, const uint8_t *s, size_t src_rb, int src_type, int n_rows) {
     if (src_type != BN_TYPE_Q8_0 && src_type != BN_TYPE_F16 && src_type != BN_TYPE_F32 && src_type != BN_TYPE_BF16) return BN_ERR_TYPE;
     const int nb = w->cols / QK8_0;

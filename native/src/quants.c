@@ -75,11 +75,9 @@ void bn_quantize_row_i8(int8_t *q, int16_t *q16, float *s_out, int32_t *sum_out,
     if (n % 16 == 0) {
         v128_t amax = wasm_f32x4_splat(0.0f);
         for (int i = 0; i < n; i += 4) amax = wasm_f32x4_pmax(amax, wasm_f32x4_abs(wasm_v128_load(x + i)));
-        float a = wasm_f32x4_extract_lane(amax, 0);
-        for (int l = 1; l < 4; l++) {
-            const float b = l == 1 ? wasm_f32x4_extract_lane(amax, 1) : l == 2 ? wasm_f32x4_extract_lane(amax, 2) : wasm_f32x4_extract_lane(amax, 3);
-            if (b > a) a = b;
-        }
+        amax = wasm_f32x4_pmax(amax, wasm_i32x4_shuffle(amax, amax, 2, 3, 0, 1));  // no lane is NaN here
+        amax = wasm_f32x4_pmax(amax, wasm_i32x4_shuffle(amax, amax, 1, 0, 3, 2));
+        const float a = wasm_f32x4_extract_lane(amax, 0);
         const double max = (double)a > 0.00001 ? (double)a : 0.00001;
         const float s = (float)(127.0 / max);
         const v128_t sv = wasm_f32x4_splat(s), lo = wasm_i32x4_splat(-128), hi = wasm_i32x4_splat(127);
