@@ -391,3 +391,63 @@ BN_API uint32_t bn_bench_read(const void *ptr, size_t bytes, int reps) {
 #endif
     return sum;
 }
+
+// Wrapping sum of the whole 32-bit words of p[0, bytes) (bytes a multiple of 4).
+static uint32_t read_words_sum(const uint8_t *p, size_t bytes) {
+    uint32_t sum = 0;
+    size_t i = 0;
+#if defined(__wasm_simd128__)
+    v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+    for (; i + 64 <= bytes; i += 64) {
+        a0 = wasm_i32x4_add(a0, wasm_v128_load(p + i));
+        a1 = wasm_i32x4_add(a1, wasm_v128_load(p + i + 16));
+        a2 = wasm_i32x4_add(a2, wasm_v128_load(p + i + 32));
+        a3 = wasm_i32x4_add(a3, wasm_v128_load(p + i + 48));
+    }
+    a0 = wasm_i32x4_add(wasm_i32x4_add(a0, a1), wasm_i32x4_add(a2, a3));
+    sum = (uint32_t)wasm_i32x4_extract_lane(a0, 0) + (uint32_t)wasm_i32x4_extract_lane(a0, 1) +
+          (uint32_t)wasm_i32x4_extract_lane(a0, 2) + (uint32_t)wasm_i32x4_extract_lane(a0, 3);
+#endif
+    for (; i + 4 <= bytes; i += 4) {
+        uint32_t v;
+        memcpy(&v, p + i, 4);
+        sum += v;
+    }
+    return sum;
+}
+
+enum { READ_MAX_TASKS = BN_MAX_THREADS * 8 };
+
+typedef struct {
+    const uint8_t *p;
+    size_t bytes;
+    uint32_t sums[READ_MAX_TASKS];  // one per task
+} read_ctx;
+
+// task ith of nth: a contiguous run of whole 64-byte lines; the last task also takes the tail words
+static void read_task(void *vctx, int ith, int nth, int thread) {
+    read_ctx *c = vctx;
+    const size_t lines = c->bytes / 64;
+    const size_t l0 = lines * (size_t)ith / (size_t)nth, l1 = lines * (size_t)(ith + 1) / (size_t)nth;
+    const size_t end = ith == nth - 1 ? c->bytes : l1 * 64;
+    c->sums[ith] = read_words_sum(c->p + l0 * 64, end - l0 * 64);
+}
+
+// The bandwidth ceiling of the thread pool: read `bytes` `reps` times, each pass split into 64-byte
+// aligned slices (relative to ptr) over the pool with bn_parallel, one fork/join per pass like a
+// matmul. Returns reps * (the wrapping sum of the buffer's whole little-endian 32-bit words), the
+// same for any thread count, so a caller can check that every byte was read.
+BN_API uint32_t bn_bench_read_threads(const void *ptr, size_t bytes, int reps) {
+    read_ctx c;
+    c.p = ptr;
+    c.bytes = bytes;
+    const size_t lines = bytes / 64;
+    const int max_tasks = lines < READ_MAX_TASKS ? (int)(lines ? lines : 1) : READ_MAX_TASKS;
+    uint32_t sum = 0;
+    for (int r = 0; r < reps; r++) {
+        memset(c.sums, 0, sizeof c.sums);
+        bn_parallel(read_task, &c, max_tasks);
+        for (int i = 0; i < READ_MAX_TASKS; i++) sum += c.sums[i];
+    }
+    return sum;
+}

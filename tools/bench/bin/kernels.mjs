@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// tools/bench/bin/kernels.mjs — kernel benchmark (not a test): I2_S matrix-vector at the
-// BitNet-2B-4T shapes, an I2_S prefill matmul, the 128256x2560 F16 and Q8_0 output head, each next
-// to a plain memory-read loop compiled the same way and measured in the same run (the bandwidth
-// ceiling). Prints one JSON object. Loads the built wasm directly (build it first:
-// `npx nx run kernels:build-wasm`). Usage: node tools/bench/bin/kernels.mjs [--quick] [--threads 1,2]
+// tools/bench/bin/kernels.mjs — kernel benchmark (not a test): I2_S and TQ2_0 matrix-vector at the
+// BitNet-2B-4T shapes (per shape, and streamed layer after layer from DRAM), an I2_S prefill matmul,
+// the 128256x2560 F16 and Q8_0 output head, each next to a plain memory-read loop compiled the same
+// way and measured in the same run (the bandwidth ceiling; on rows run with N > 1 threads, the read
+// loop split over the same thread pool: bn_bench_read_threads). Prints one JSON object. Loads the
+// built wasm directly (build it first: `npx nx run kernels:build-wasm`).
+// Usage: node tools/bench/bin/kernels.mjs [--quick | --smoke] [--threads 1,2] [--only a,b] [--no-rx]
+// --smoke: a few milliseconds per measurement, no warm-up (the JSON shape, for tests; figures meaningless).
 // The relaxed-SIMD flavours (bitnet-{st,mt}-rx, built when clang-19 is installed) are measured too
 // when this Node validates them: `node --experimental-wasm-relaxed-simd tools/bench/bin/kernels.mjs`.
 // Their I2_S rows carry the SIMD128 kernel of the same module (bn_kernels_select(2)) as a same-run
@@ -19,17 +22,19 @@ import os from 'node:os';
 const here = dirname(fileURLToPath(import.meta.url));
 const wasmDir = process.env.BITNET_WASM_DIR ?? join(here, '../../../libs/kernels/dist/wasm');
 const args = process.argv.slice(2);
-const quick = args.includes('--quick');
+const smoke = args.includes('--smoke');
+const quick = smoke || args.includes('--quick');
 const ti = args.indexOf('--threads');
 const threadList = ti >= 0 ? args[ti + 1].split(',').map(Number) : [1, 2];
 const noRx = args.includes('--no-rx');
-// --only a,b: run only these sections (decode, stream, pack, prefill, head); default all
+// --only a,b: run only these sections (decode, stream, pack, prefill, head, tq); default all.
+// tq = the TQ2_0 rows (tq2_0_decode) and the TQ2_0 stream row (tq2_0_decode_stream)
 const oi = args.indexOf('--only');
 const only = oi >= 0 ? new Set(args[oi + 1].split(',')) : null;
 const want = (section) => !only || only.has(section);
 const fi = args.indexOf('--flavors');
 const flavorFilter = fi >= 0 ? new Set(args[fi + 1].split(',')) : null;
-const T = { F16: 1, Q8_0: 8, I2_S: 36 };
+const T = { F16: 1, Q8_0: 8, TQ2_0: 35, I2_S: 36 };
 
 // 'ok', or why the relaxed-SIMD flavour is not measured in this process
 function rxStatus(flavor) {
@@ -66,8 +71,9 @@ function malloc(m, n) {
 // runs long enough for V8 to tier the hot functions up from Liftoff to TurboFan (Liftoff's SIMD code
 // is several times slower, and a benchmark of it would say nothing about steady-state decoding).
 function timeit(fn, minMs = quick ? 150 : 600) {
+  if (smoke) minMs = 6;
   const w0 = performance.now();
-  do fn(); while (performance.now() - w0 < (quick ? 150 : 400));
+  if (!smoke) do fn(); while (performance.now() - w0 < (quick ? 150 : 400));
   let best = Infinity;
   for (let b = 0; b < 3; b++) {
     let n = 0;
@@ -104,6 +110,31 @@ function randomI2s(m, rows, cols) {
   return { w, packed, bytes: (rows * cols) / 4 };
 }
 
+// A random valid TQ2_0 tensor as a GGUF stores it (per 256-block: 64 bytes of 2-bit codes 0..2,
+// then an f16 scale), packed the way the runtime loads one: bn_weight_init + bn_weight_pack_rows.
+function randomTq2(m, rows, cols) {
+  const nb = (rows * cols) / 256;
+  const gguf = malloc(m, nb * 66);
+  const h = m.HEAPU8;
+  for (let b = 0; b < nb; b++) {
+    const o = gguf + b * 66;
+    for (let i = 0; i < 64; i++) {
+      h[o + i] = Math.floor(rnd() * 3) | (Math.floor(rnd() * 3) << 2) | (Math.floor(rnd() * 3) << 4) | (Math.floor(rnd() * 3) << 6);
+    }
+    const d = 0x3800 + Math.floor(rnd() * 0x400);  // f16 in [0.5, 0.75)
+    h[o + 64] = d & 0xff;
+    h[o + 65] = d >> 8;
+  }
+  const bytes = m._bn_weight_packed_bytes(T.TQ2_0, rows, cols) >>> 0;
+  if (!bytes) throw new Error(`TQ2_0 ${rows}x${cols} unsupported`);
+  const packed = malloc(m, bytes);
+  const w = malloc(m, 32);
+  if (m._bn_weight_init(w, T.TQ2_0, rows, cols, packed) !== 0) throw new Error('bn_weight_init');
+  if (m._bn_weight_pack_rows(w, 0, gguf, T.TQ2_0, rows) !== 0) throw new Error('TQ2_0 pack');
+  m._free(gguf);
+  return { w, packed, bytes };
+}
+
 function weightStruct(m, type, rows, cols, data) {
   const w = malloc(m, 32);
   m.HEAP32.set([type, rows, cols], w >> 2);
@@ -122,27 +153,56 @@ function activation(m, type, cols, nTokens) {
   return act;
 }
 
-function readCeiling(m, bytes) {
+const r2 = (x) => +x.toFixed(2);
+
+// GB/s of a plain read loop over a buffer of `bytes`: bn_bench_read (the calling thread only) or, with
+// `threaded`, bn_bench_read_threads (64-byte aligned slices over the module's thread pool, one
+// fork/join per pass, like a matmul). The threaded one's checksum is checked first: word i of the
+// buffer is i * 0x9e3779b1, so a slice skipped or read twice changes the sum.
+function readCeiling(m, bytes, threaded = false) {
+  if (threaded && typeof m._bn_bench_read_threads !== 'function') {
+    throw new Error(`bn_bench_read_threads is not exported by ${wasmDir}: the wasm is older than native/src/selftest.c, rebuild it (npx nx run kernels:build-wasm)`);
+  }
   const buf = malloc(m, bytes);
-  m.HEAPU8.fill(1, buf, buf + bytes);
-  const s = timeit(() => m._bn_bench_read(buf, bytes, 1));
+  const words = Math.floor(bytes / 4);
+  const u32 = new Uint32Array(m.HEAPU8.buffer, buf, words);  // malloc'd: 4-byte aligned
+  for (let i = 0; i < words; i++) u32[i] = Math.imul(i, 0x9e3779b1);
+  const fn = threaded ? m._bn_bench_read_threads : m._bn_bench_read;
+  if (threaded) {
+    const want = Number(((BigInt(words) * BigInt(Math.max(0, words - 1))) / 2n * 0x9e3779b1n) % 2n ** 32n);
+    const got = fn(buf, bytes, 1) >>> 0;
+    if (got !== want) throw new Error(`bn_bench_read_threads checksum ${got}, expected ${want} (${bytes} bytes)`);
+  }
+  const s = timeit(() => fn(buf, bytes, 1));
   m._free(buf);
   return bytes / s / 1e9;
+}
+
+// The ceiling of a row run with the module's current pool: 1 thread -> bn_bench_read; N > 1 ->
+// bn_bench_read_threads, with the single-thread figure kept as read_ceiling_1t_gb_s.
+function ceilings(m, bytes) {
+  const threads = m._bn_threads_count();
+  const one = readCeiling(m, bytes, false);
+  if (threads <= 1) return { gb_s: one, fields: { read_ceiling_gb_s: r2(one), read_ceiling_threads: 1 } };
+  const all = readCeiling(m, bytes, true);
+  return { gb_s: all, fields: { read_ceiling_gb_s: r2(all), read_ceiling_threads: threads, read_ceiling_1t_gb_s: r2(one) } };
 }
 
 // Decode as in the real model: the 7 matrices of several 2B-4T layers, each its own buffer, one
 // matrix-vector product after the other, so the weights stream from DRAM (their total is well above
 // the last-level cache) instead of staying cache-resident as in the per-shape rows above. The read
-// ceiling is a plain read loop over one buffer of the same total size, same run.
-function streamDecode(m, flavor) {
+// ceiling is a plain read loop over one buffer of the same total size, same run (threaded as the rows).
+// type: T.I2_S or T.TQ2_0 (weights as packed from a GGUF of that type).
+function streamDecode(m, flavor, type = T.I2_S) {
   const shapes = [[2560, 2560], [640, 2560], [640, 2560], [2560, 2560], [6912, 2560], [6912, 2560], [2560, 6912]];
-  const layers = quick ? 4 : 8;
+  const layers = smoke ? 1 : quick ? 4 : 8;
+  const make = type === T.TQ2_0 ? randomTq2 : randomI2s;
   const mats = [];
   const proto = new Map();
   for (let l = 0; l < layers; l++) {
     for (const [rows, cols] of shapes) {
       const key = `${rows}x${cols}`;
-      if (!proto.has(key)) proto.set(key, randomI2s(m, rows, cols));
+      if (!proto.has(key)) proto.set(key, make(m, rows, cols));
       const p = proto.get(key);
       const bytes = p.bytes;
       const packed = l === 0 && !mats.some((x) => x.key === key) ? p.packed : malloc(m, bytes);
@@ -153,15 +213,15 @@ function streamDecode(m, flavor) {
       mats.push({ key, w, packed, rows, cols, bytes });
     }
   }
-  const acts = { 2560: activation(m, T.I2_S, 2560, 1), 6912: activation(m, T.I2_S, 6912, 1) };
+  const acts = { 2560: activation(m, type, 2560, 1), 6912: activation(m, type, 6912, 1) };
   const y = malloc(m, 6912 * 4);
   const total = mats.reduce((a, x) => a + x.bytes, 0);
   const pass = () => { for (const x of mats) m._bn_matmul(y, x.w, acts[x.cols], 1); };
   const s = timeit(pass, quick ? 300 : 1500);
-  const ceiling = readCeiling(m, total);
+  const ceil = ceilings(m, total);
   const res = {
     layers, weight_bytes: total, ms_per_pass: +(s * 1e3).toFixed(2), gb_s: +(total / s / 1e9).toFixed(2),
-    read_ceiling_gb_s: +ceiling.toFixed(2), fraction_of_ceiling: +((total / s / 1e9) / ceiling).toFixed(3),
+    ...ceil.fields, fraction_of_ceiling: +((total / s / 1e9) / ceil.gb_s).toFixed(3),
     ms_per_token_2b4t_layers: +((s * 1e3 * 30) / layers).toFixed(1),
   };
   if (flavor.endsWith('-rx')) {
@@ -176,15 +236,18 @@ function streamDecode(m, flavor) {
   return res;
 }
 
+// matrix-vector shapes: rows x cols = (out features, in features) of 2B-4T
+const DECODE_SHAPES = [['attn_q/o', 2560, 2560], ['ffn_gate/up', 6912, 2560], ['ffn_down', 2560, 6912]];
+
 async function benchFlavor(flavor, threads) {
   const m = await load(flavor, threads);
   const out = { flavor, threads, i2s_decode: [], i2s_prefill: null, i2s_pack: null, head: [] };
   // I2_S matrix-vector: rows x cols = (out features, in features) of 2B-4T
-  for (const [name, rows, cols] of want('decode') ? [['attn_q/o', 2560, 2560], ['ffn_gate/up', 6912, 2560], ['ffn_down', 2560, 6912]] : []) {
+  for (const [name, rows, cols] of want('decode') ? DECODE_SHAPES : []) {
     const { w, packed, bytes } = randomI2s(m, rows, cols);
     const act = activation(m, T.I2_S, cols, 1);
     const y = malloc(m, rows * 4);
-    const ceiling = readCeiling(m, bytes);
+    const ceil = ceilings(m, bytes);
     const s = timeit(() => m._bn_matmul(y, w, act, 1));
     const extra = {};
     if (flavor.endsWith('-rx')) {  // same-run baseline: the SIMD128 set of this very module
@@ -199,12 +262,49 @@ async function benchFlavor(flavor, threads) {
     out.i2s_decode.push({
       shape: name, rows, cols, weight_bytes: bytes,
       ms: +(s * 1e3).toFixed(4), gb_s: +(bytes / s / 1e9).toFixed(2), gops: +((2 * rows * cols) / s / 1e9).toFixed(2),
-      read_ceiling_gb_s: +ceiling.toFixed(2), fraction_of_ceiling: +((bytes / s / 1e9) / ceiling).toFixed(3),
+      ...ceil.fields, fraction_of_ceiling: +((bytes / s / 1e9) / ceil.gb_s).toFixed(3),
       ...extra, generic_gb_s: +(bytes / sg / 1e9).toFixed(2),
     });
     for (const p of [w, packed, act, y]) m._free(p);
   }
   if (want('stream')) out.i2s_decode_stream = streamDecode(m, flavor);
+  if (want('tq')) {
+    // TQ2_0 matrix-vector at the same shapes, weights packed as the runtime packs a GGUF TQ2_0 tensor;
+    // i2s_gb_s / i2s_gops: the I2_S row of the same shape (measured here if --only left decode out)
+    out.tq2_0_decode = [];
+    for (const [name, rows, cols] of DECODE_SHAPES) {
+      const { w, packed, bytes } = randomTq2(m, rows, cols);
+      const act = activation(m, T.TQ2_0, cols, 1);
+      const y = malloc(m, rows * 4);
+      const ceil = ceilings(m, bytes);
+      const s = timeit(() => m._bn_matmul(y, w, act, 1));
+      const extra = {};
+      if (flavor.endsWith('-rx')) {  // same-run baseline: the SIMD128 set of this very module
+        m._bn_kernels_select(2);
+        const s128 = timeit(() => m._bn_matmul(y, w, act, 1));
+        m._bn_kernels_select(0);
+        extra.simd128_gb_s = +(bytes / s128 / 1e9).toFixed(2);
+        extra.speedup_vs_simd128 = +(s128 / s).toFixed(2);
+      }
+      let i2s = out.i2s_decode.find((d) => d.shape === name);
+      if (!i2s) {
+        const r = randomI2s(m, rows, cols);
+        const ra = activation(m, T.I2_S, cols, 1);
+        const si = timeit(() => m._bn_matmul(y, r.w, ra, 1));
+        i2s = { gb_s: +(r.bytes / si / 1e9).toFixed(2), gops: +((2 * rows * cols) / si / 1e9).toFixed(2) };
+        for (const p of [r.w, r.packed, ra]) m._free(p);
+      }
+      const gbs = bytes / s / 1e9;
+      out.tq2_0_decode.push({
+        shape: name, rows, cols, weight_bytes: bytes,
+        ms: +(s * 1e3).toFixed(4), gb_s: r2(gbs), gops: +((2 * rows * cols) / s / 1e9).toFixed(2),
+        ...ceil.fields, fraction_of_ceiling: +(gbs / ceil.gb_s).toFixed(3), ...extra,
+        i2s_gb_s: i2s.gb_s, i2s_gops: i2s.gops, tq_over_i2s: +(gbs / i2s.gb_s).toFixed(3),
+      });
+      for (const p of [w, packed, act, y]) m._free(p);
+    }
+    out.tq2_0_decode_stream = streamDecode(m, flavor, T.TQ2_0);
+  }
   if (want('pack') && !flavor.endsWith('-rx')) {  // bn_weight_pack_i2s (GGUF -> lane layout), gate/up shape
     const rows = 6912, cols = 2560, n = (rows * cols) / 4;
     const t = new Int8Array(rows * cols).map(() => Math.floor(rnd() * 3) - 1);
@@ -245,7 +345,7 @@ async function benchFlavor(flavor, threads) {
     if (m._bn_weight_pack_rows(wq, 0, f16, T.F16, rows) !== 0) throw new Error('q8_0 pack');
     const packMs = performance.now() - tp;
     const y = malloc(m, rows * 4);
-    const ceiling = readCeiling(m, rows * cols * 2);
+    const ceil = ceilings(m, rows * cols * 2);
     for (let [type, w, bytes, extra] of [[T.F16, wf, rows * cols * 2, {}], [T.Q8_0, wq, q8bytes, { pack_from_f16_ms: +packMs.toFixed(0) }]]) {
       const act = activation(m, type, cols, 1);
       const s = timeit(() => m._bn_matmul(y, w, act, 1), 1500);
@@ -257,7 +357,7 @@ async function benchFlavor(flavor, threads) {
       out.head.push({
         type: type === T.F16 ? 'F16' : 'Q8_0', rows, cols, weight_bytes: bytes, ms: +(s * 1e3).toFixed(2),
         gb_s: +(bytes / s / 1e9).toFixed(2), gops: +((2 * rows * cols) / s / 1e9).toFixed(2),
-        read_ceiling_gb_s: +ceiling.toFixed(2), fraction_of_ceiling: +((bytes / s / 1e9) / ceiling).toFixed(3), ...extra,
+        ...ceil.fields, fraction_of_ceiling: +((bytes / s / 1e9) / ceil.gb_s).toFixed(3), ...extra,
       });
       m._free(act);
     }
@@ -293,7 +393,14 @@ console.log(JSON.stringify({
   node: process.version,
   cpu: os.cpus()[0]?.model, cores: os.cpus().length, loadavg_1m: +load1.toFixed(2),
   caveat: 'shared machine: other processes were running; figures are indicative only (loadavg above)',
-  ceiling_note: 'read_ceiling_gb_s = bn_bench_read (16-byte loads + add, same -O3 -msimd128 build) over a buffer of the same size, same run',
+  ceiling_note: 'read_ceiling_gb_s: a plain read loop (16-byte loads + add, same -O3 -msimd128 build) over a buffer of the ' +
+    'same size, same run, on the same module and pool as the row: read_ceiling_threads 1 -> bn_bench_read on the calling thread; ' +
+    'read_ceiling_threads N > 1 -> bn_bench_read_threads (64-byte aligned slices over the N-thread pool, one fork/join per pass, ' +
+    'as a matmul), with the single-thread bn_bench_read figure as read_ceiling_1t_gb_s. fraction_of_ceiling uses read_ceiling_gb_s.',
+  tq_note: 'tq2_0_decode*: weights are random valid GGUF TQ2_0 blocks packed as the runtime packs them (bn_weight_init + ' +
+    'bn_weight_pack_rows); gb_s counts the packed bytes streamed (weight_bytes = bn_weight_packed_bytes(TQ2_0): 2-bit codes plus ' +
+    'a 4-byte scale per row block of 256, vs I2_S 2-bit codes only); tq_over_i2s = gb_s / i2s_gb_s, i2s_* = the I2_S row of ' +
+    'the same shape, same module and run (compare gops / i2s_gops for time per matrix)',
   relaxed_simd: relaxed,
   i2s_decode_summary: i2sDecodeSummary,
   results,
