@@ -110,16 +110,16 @@ static void i2s_generic(float *y, const bn_weight *w, const void *act, int n_tok
 static void tq_generic(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
     const int cols = w->cols, rows = w->rows, nb = cols / QK_K;
     const size_t arb = bn_act_row_bytes(w->type, cols);
-    const float *dw = (const float *)((const uint8_t *)w->data + (size_t)rows * cols / 4);
+    const float *dw = bn_tq_scales(w->data, rows, cols);
     for (int t = 0; t < n_tokens; t++) {
         const block_q8_K *a = (const block_q8_K *)((const uint8_t *)act + arb * t);
         for (int r = r0; r < r1; r++) {
-            const uint8_t *codes = (const uint8_t *)w->data + (size_t)r * cols / 4;
+            const uint8_t *codes = bn_i2s_row(w->data, cols, r);
             float sumf = 0.0f;
             for (int b = 0; b < nb; b++) {
                 int32_t qsum = 0;
                 for (int j = 0; j < QK_K / 16; j++) qsum += a[b].bsums[j];
-                const int32_t sumi = lane_dot_generic(codes + 64 * b, BN_LANE_CHUNK_BYTES, a[b].qs, QK_K) - qsum;
+                const int32_t sumi = lane_dot_generic(codes + (size_t)BN_I2S_STRIDE * 4 * b, BN_I2S_STRIDE, a[b].qs, QK_K) - qsum;
                 sumf += (float)sumi * (a[b].d * dw[(size_t)r * nb + b]);
             }
             y[(size_t)t * rows + r] = sumf;

@@ -14,7 +14,7 @@ BN_API size_t bn_weight_packed_bytes(int type, int rows, int cols) {
     case BN_TYPE_I2_S: if (cols % QK_I2S) return 0; n = (double)bn_i2s_padded_rows(rows) * cols / 4; break;
     case BN_TYPE_TQ1_0: case BN_TYPE_TQ2_0:
         if (cols % QK_K) return 0;
-        n = (double)rows * cols / 4 + (double)rows * (cols / QK_K) * 4;
+        n = (double)bn_i2s_padded_rows(rows) * cols / 4 + (double)rows * (cols / QK_K) * 4;
         break;
     case BN_TYPE_Q8_0:  // 4-row interleaved: rows padded to a multiple of 4
         if (cols % QK8_0) return 0;
@@ -40,7 +40,8 @@ static inline void put_chunk(uint8_t *dst, const uint8_t *codes) {
     }
 }
 
-// One TQ row (cols/256 GGUF blocks) -> lane-layout codes + f32 scales.
+// One TQ row (cols/256 GGUF blocks) -> lane-layout codes (chunk c at codes_out + BN_I2S_STRIDE * c,
+// kernels-internal.h) + f32 scales.
 static void pack_tq_row(uint8_t *codes_out, float *d_out, const void *src, int type, int cols) {
     uint8_t codes[QK_K];
     for (int b = 0; b < cols / QK_K; b++) {
@@ -55,14 +56,18 @@ static void pack_tq_row(uint8_t *codes_out, float *d_out, const void *src, int t
                     const uint8_t v = blk->qs[32 * h + m];
                     rev[m] = (uint8_t)((v & 0x03) << 6 | (v & 0x0c) << 2 | (v & 0x30) >> 2 | (v & 0xc0) >> 6);
                 }
-                bn_i2s_block_to_lanes(codes_out + 64 * b + 32 * h, rev);
+                uint8_t lanes[2 * BN_LANE_CHUNK_BYTES];
+                bn_i2s_block_to_lanes(lanes, rev);
+                uint8_t *c0 = codes_out + (size_t)BN_I2S_STRIDE * (4 * b + 2 * h);
+                memcpy(c0, lanes, BN_LANE_CHUNK_BYTES);
+                memcpy(c0 + BN_I2S_STRIDE, lanes + BN_LANE_CHUNK_BYTES, BN_LANE_CHUNK_BYTES);
             }
             d_out[b] = bn_fp16_to_fp32(blk->d);
         } else {
             const block_tq1_0 *blk = (const block_tq1_0 *)src + b;
             for (int j = 0; j < QK_K; j++) codes[j] = (uint8_t)bn_tq1_code_at(blk, j);
             d_out[b] = bn_fp16_to_fp32(blk->d);
-            for (int c = 0; c < QK_K / BN_LANE_CHUNK; c++) put_chunk(codes_out + 64 * b + 16 * c, codes + 64 * c);
+            for (int c = 0; c < QK_K / BN_LANE_CHUNK; c++) put_chunk(codes_out + (size_t)BN_I2S_STRIDE * (4 * b + c), codes + 64 * c);
         }
     }
 }
@@ -198,11 +203,13 @@ BN_API bn_status bn_weight_pack_rows(bn_weight *w, int row0, const void *src, in
     if (is_ternary(dt)) {
         if (dt == BN_TYPE_I2_S || src_type != dt) return BN_ERR_TYPE;  // I2_S: bn_weight_pack_i2s
         uint8_t *codes = w->data;
-        float *d = (float *)(codes + (size_t)w->rows * cols / 4);
+        float *d = (float *)bn_tq_scales(codes, w->rows, cols);
         for (int r = 0; r < n_rows; r++) {
-            const size_t row = (size_t)row0 + r;
-            pack_tq_row(codes + row * cols / 4, d + row * (cols / QK_K), s + src_rb * r, dt, cols);
+            const int row = row0 + r;
+            pack_tq_row((uint8_t *)bn_i2s_row(codes, cols, row), d + (size_t)row * (cols / QK_K), s + src_rb * r, dt, cols);
         }
+        for (int row = w->rows; row0 + n_rows == w->rows && row % BN_I2S_ROWS; row++)  // padding rows: zero codes
+            for (int c = 0; c < cols / BN_LANE_CHUNK; c++) memset((uint8_t *)bn_i2s_row(codes, cols, row) + (size_t)BN_I2S_STRIDE * c, 0, BN_LANE_CHUNK_BYTES);
         return BN_OK;
     }
     if (dt == BN_TYPE_Q8_0) return pack_q8_0_rows(w, row0, s, src_rb, src_type, n_rows);

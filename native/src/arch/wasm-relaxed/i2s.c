@@ -10,10 +10,11 @@
 // the code of column 8(m + 4h) + i, so (v >> 2m) & 3 (u16 shifts; the mask drops what crosses bytes)
 // is field m, and the activations are permuted once per call into the matching order (vector m of
 // chunk c, byte 2i+h = q[64c + 8m + 32h + i]). Three kernels:
-//   rx_dot_1     one row (TQ blocks, odd rows): the x1/x4 trick — v & 0x03, v & 0x0c, v4 & 0x03,
+//   rx_dot_1     one row (rows outside a whole group of 4): the x1/x4 trick — v & 0x03, v & 0x0c, v4 & 0x03,
 //                v4 & 0x0c with v4 = v >> 4, i.e. 1 shift + 4 ands per 64 weights, the x4-scaled
 //                fields in their own accumulator, divided out exactly at the end;
-//   rx_dot_rows  decode, the 4 rows of an interleaved group sharing each activation load;
+//   rx_dot_rows  decode, the 4 rows of an interleaved group sharing each activation load (rx_tq_rows4:
+//                the same per 256-block for TQ, whose packed codes use the I2_S layout);
 //   rx_tile_2x4  prefill, 2 rows x 4 tokens.
 // Integer sums are exact, so results are bit-identical to the references whatever the order; the i16
 // accumulators are folded to i32 before they can overflow (bounds at each kernel).
@@ -67,6 +68,15 @@ static int32_t rx_dot_1(const uint8_t *codes, size_t stride, const int8_t *p, in
 // for rx_dot_1 row by row on the non-interleaved layout (tools/bench/bin/kernels.mjs, same machine).
 // Bound: one dot lane is in [-512, 508] (codes <= 2, |q| <= 128), 4 dots per chunk: fold every 8 chunks.
 enum { RX_ROWS = BN_I2S_ROWS };
+// s += true codes of chunk c of the row at cp (chunks BN_I2S_STRIDE apart) . activations x0..x3, mask m
+#define RX_ROW(s, cp)                                                                       \
+    do {                                                                                    \
+        const v128_t v = wasm_v128_load(cp + BN_I2S_STRIDE * c);                            \
+        s = wasm_i16x8_add(s, RDOT(x0, wasm_v128_and(v, m)));                               \
+        s = wasm_i16x8_add(s, RDOT(x1, wasm_v128_and(wasm_u16x8_shr(v, 2), m)));            \
+        s = wasm_i16x8_add(s, RDOT(x2, wasm_v128_and(wasm_u16x8_shr(v, 4), m)));            \
+        s = wasm_i16x8_add(s, RDOT(x3, wasm_v128_and(wasm_u16x8_shr(v, 6), m)));            \
+    } while (0)
 static void rx_dot_rows(int32_t *out, const uint8_t *codes, const int8_t *p, int n_chunks) {
     const v128_t m = wasm_i8x16_splat(0x03);
     v128_t acc0 = wasm_i32x4_splat(0), acc1 = acc0, acc2 = acc0, acc3 = acc0;
@@ -77,19 +87,10 @@ static void rx_dot_rows(int32_t *out, const uint8_t *codes, const int8_t *p, int
         for (int c = cb; c < ce; c++) {
             const int8_t *x = p + 64 * c;
             const v128_t x0 = wasm_v128_load(x), x1 = wasm_v128_load(x + 16), x2 = wasm_v128_load(x + 32), x3 = wasm_v128_load(x + 48);
-#define RX_ROW(s, cp)                                                                                   \
-            do {                                                                                        \
-                const v128_t v = wasm_v128_load(cp + BN_I2S_STRIDE * c);                                           \
-                s = wasm_i16x8_add(s, RDOT(x0, wasm_v128_and(v, m)));                                   \
-                s = wasm_i16x8_add(s, RDOT(x1, wasm_v128_and(wasm_u16x8_shr(v, 2), m)));                \
-                s = wasm_i16x8_add(s, RDOT(x2, wasm_v128_and(wasm_u16x8_shr(v, 4), m)));                \
-                s = wasm_i16x8_add(s, RDOT(x3, wasm_v128_and(wasm_u16x8_shr(v, 6), m)));                \
-            } while (0)
             RX_ROW(s0, c0p);
             RX_ROW(s1, c1p);
             RX_ROW(s2, c2p);
             RX_ROW(s3, c3p);
-#undef RX_ROW
         }
         acc0 = wasm_i32x4_add(acc0, wasm_i32x4_extadd_pairwise_i16x8(s0));
         acc1 = wasm_i32x4_add(acc1, wasm_i32x4_extadd_pairwise_i16x8(s1));
@@ -200,26 +201,59 @@ void bn_i2s_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens,
     }
 }
 
+// TQ decode, the 4 rows of one interleaved group (codes: its first chunk; same layout as I2_S) sharing
+// each activation load, true codes as rx_dot_rows; per 256-block the 4 integer sums come out as one i32x4 (row i in lane
+// i) and the float accumulation runs in the lanes: lane i adds (float)(sumi - qsum) * (d_a * d_w) block
+// after block, the very operations and order of the one-row path, so the results are bit-identical.
+// Bound: 4 chunks of 4 dots of [-512, 508] per block, [-8192, 8128], folded every block.
+static v128_t rx_tq_rows4(const uint8_t *codes, const float *dw, int nb, const int8_t *p, const block_q8_K *b, const int32_t *qsum) {
+    const v128_t m = wasm_i8x16_splat(0x03);
+    const uint8_t *c0p = codes, *c1p = codes + 16, *c2p = codes + 32, *c3p = codes + 48;
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (int k = 0; k < nb; k++) {
+        v128_t s0 = wasm_i16x8_splat(0), s1 = s0, s2 = s0, s3 = s0;
+        for (int c = 4 * k; c < 4 * k + 4; c++) {
+            const int8_t *x = p + 64 * c;
+            const v128_t x0 = wasm_v128_load(x), x1 = wasm_v128_load(x + 16), x2 = wasm_v128_load(x + 32), x3 = wasm_v128_load(x + 48);
+            RX_ROW(s0, c0p);
+            RX_ROW(s1, c1p);
+            RX_ROW(s2, c2p);
+            RX_ROW(s3, c3p);
+        }
+        const v128_t sumi = wasm_i32x4_sub(hsum4_i32x4(wasm_i32x4_extadd_pairwise_i16x8(s0), wasm_i32x4_extadd_pairwise_i16x8(s1),
+                                                       wasm_i32x4_extadd_pairwise_i16x8(s2), wasm_i32x4_extadd_pairwise_i16x8(s3)),
+                                           wasm_i32x4_splat(qsum[k]));
+        const v128_t d = wasm_f32x4_mul(wasm_f32x4_splat(b[k].d), wasm_f32x4_make(dw[k], dw[nb + k], dw[2 * nb + k], dw[3 * nb + k]));
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), d));
+    }
+    return acc;
+}
+
+// TQ decode, one row (codes: its first chunk, BN_I2S_STRIDE apart): the reference's block loop
+static float rx_tq_1(const uint8_t *codes, const float *dw, int nb, const int8_t *p, const block_q8_K *b, const int32_t *qsum) {
+    float sumf = 0.0f;
+    for (int k = 0; k < nb; k++) {
+        const int32_t sumi = rx_dot_1(codes + (size_t)BN_I2S_STRIDE * 4 * k, BN_I2S_STRIDE, p + QK_K * k, QK_K / BN_LANE_CHUNK) - qsum[k];
+        sumf += (float)sumi * (b[k].d * dw[k]);
+    }
+    return sumf;
+}
+
 void bn_tq_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
     const int cols = w->cols, rows = w->rows, nb = cols / QK_K;
-    const size_t arb = bn_act_row_bytes(w->type, cols), wrb = (size_t)cols / 4;
+    const size_t arb = bn_act_row_bytes(w->type, cols);
     const uint8_t *wd = w->data;
-    const float *dw = (const float *)(wd + (size_t)rows * wrb);
+    const float *dw = bn_tq_scales(wd, rows, cols);
     const int ng = n_tokens < 4 ? n_tokens : 4;
     int8_t perm[(size_t)ng * cols] __attribute__((aligned(16)));
     if (n_tokens == 1) {
         const block_q8_K *b = act;
         const int32_t *qsum = (const int32_t *)((const int16_t *)(b + nb) + cols);
         for (int k = 0; k < nb; k++) permute_act(perm + QK_K * k, b[k].qs, QK_K / BN_LANE_CHUNK);
-        for (int r = r0; r < r1; r++) {
-            const uint8_t *codes = wd + wrb * r;
-            float sumf = 0.0f;
-            for (int k = 0; k < nb; k++) {
-                const int32_t sumi = rx_dot_1(codes + 64 * k, BN_LANE_CHUNK_BYTES, perm + QK_K * k, QK_K / BN_LANE_CHUNK) - qsum[k];
-                sumf += (float)sumi * (b[k].d * dw[(size_t)r * nb + k]);
-            }
-            y[r] = sumf;
-        }
+        int r = r0;
+        for (; r < r1 && r % RX_ROWS; r++) y[r] = rx_tq_1(bn_i2s_row(wd, cols, r), dw + (size_t)r * nb, nb, perm, b, qsum);
+        for (; r + RX_ROWS <= r1; r += RX_ROWS) wasm_v128_store(y + r, rx_tq_rows4(bn_i2s_row(wd, cols, r), dw + (size_t)r * nb, nb, perm, b, qsum));
+        for (; r < r1; r++) y[r] = rx_tq_1(bn_i2s_row(wd, cols, r), dw + (size_t)r * nb, nb, perm, b, qsum);
         return;
     }
     // prefill: token groups of 4 (short groups repeat their first token), rows in pairs (a lone last row
@@ -244,7 +278,8 @@ void bn_tq_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, 
             for (int k = 0; k < nb; k++) {
                 const int8_t *pk[4] = {p[0] + QK_K * k, p[1] + QK_K * k, p[2] + QK_K * k, p[3] + QK_K * k};
                 int32_t s[2][4];
-                rx_tile_2x4(s, wd + wrb * r + 64 * k, wd + wrb * rb + 64 * k, BN_LANE_CHUNK_BYTES, pk, QK_K / BN_LANE_CHUNK);
+                const size_t o = (size_t)BN_I2S_STRIDE * 4 * k;
+                rx_tile_2x4(s, bn_i2s_row(wd, cols, r) + o, bn_i2s_row(wd, cols, rb) + o, BN_I2S_STRIDE, pk, QK_K / BN_LANE_CHUNK);
                 for (int t = 0; t < nt; t++) {
                     sumf[0][t] += (float)(s[0][t] - qsum[t][k]) * (b[t][k].d * dw[(size_t)r * nb + k]);
                     sumf[1][t] += (float)(s[1][t] - qsum[t][k]) * (b[t][k].d * dw[(size_t)rb * nb + k]);

@@ -101,18 +101,18 @@ void bn_i2s_simd(float *y, const bn_weight *w, const void *act, int n_tokens, in
 
 void bn_tq_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
     const int cols = w->cols, rows = w->rows, nb = cols / QK_K;
-    const size_t arb = bn_act_row_bytes(w->type, cols), wrb = (size_t)cols / 4;
+    const size_t arb = bn_act_row_bytes(w->type, cols);
     const uint8_t *wd = w->data;
-    const float *dw = (const float *)(wd + (size_t)rows * wrb);
+    const float *dw = bn_tq_scales(wd, rows, cols);
     for (int t = 0; t < n_tokens; t++) {
         const block_q8_K *b = (const block_q8_K *)((const uint8_t *)act + arb * t);
         const int16_t *q16 = (const int16_t *)(b + nb);
         const int32_t *qsum = (const int32_t *)(q16 + cols);
         for (int r = r0; r < r1; r++) {
-            const uint8_t *codes = wd + wrb * r;
+            const uint8_t *codes = bn_i2s_row(wd, cols, r);
             float sumf = 0.0f;
             for (int k = 0; k < nb; k++) {
-                const int32_t sumi = lane_dot_1(codes + 64 * k, BN_LANE_CHUNK_BYTES, q16 + QK_K * k, QK_K / BN_LANE_CHUNK) - qsum[k];
+                const int32_t sumi = lane_dot_1(codes + (size_t)BN_I2S_STRIDE * 4 * k, BN_I2S_STRIDE, q16 + QK_K * k, QK_K / BN_LANE_CHUNK) - qsum[k];
                 sumf += (float)sumi * (b[k].d * dw[(size_t)r * nb + k]);
             }
             y[(size_t)t * rows + r] = sumf;
