@@ -97,18 +97,15 @@ static void rx_dot_rows(int32_t *out, const uint8_t *codes, const int8_t *p, int
         acc2 = wasm_i32x4_add(acc2, wasm_i32x4_extadd_pairwise_i16x8(s2));
         acc3 = wasm_i32x4_add(acc3, wasm_i32x4_extadd_pairwise_i16x8(s3));
     }
-    out[0] = hsum_i32x4(acc0);
-    out[1] = hsum_i32x4(acc1);
-    out[2] = hsum_i32x4(acc2);
-    out[3] = hsum_i32x4(acc3);
+    wasm_v128_store(out, hsum4_i32x4(acc0, acc1, acc2, acc3));
 }
 // Prefill tile: 2 rows (codes, codes_b: their first chunks; chunks `stride` bytes apart — for I2_S rows r,
 // r+1 of one interleaved group, for TQ two contiguous rows) x 4 tokens, true codes, 8 i16 accumulators; each code field is extracted once and used for 4 tokens,
 // each activation vector once for 2 rows: per chunk 8 code loads (L1; re-reading beats keeping the two
 // code vectors live) + 14 unpack ops, 16 activation loads, 32 dots and 32 adds for 512 multiply-adds
 // (1.4x the GOPS of the former 1-row x 4-token kernel, tools/bench/bin/kernels.mjs i2s_prefill). Same bound as rx_dot_rows: fold every 8 chunks (into
-// memory: 8 more live vectors would not fit the registers). out[i][t] = sum code_{r+i} * q_t.
-static void rx_tile_2x4(int32_t out[2][4], const uint8_t *codes, const uint8_t *codes_b, size_t stride, const int8_t *const p[4], int n_chunks) {
+// memory: 8 more live vectors would not fit the registers). Lane t of out[i] = sum code_{r+i} * q_t.
+static void rx_tile_2x4(v128_t out[2], const uint8_t *codes, const uint8_t *codes_b, size_t stride, const int8_t *const p[4], int n_chunks) {
     const v128_t m = wasm_i8x16_splat(0x03);
     v128_t acc[8];
     for (int i = 0; i < 8; i++) acc[i] = wasm_i32x4_splat(0);
@@ -147,10 +144,8 @@ static void rx_tile_2x4(int32_t out[2][4], const uint8_t *codes, const uint8_t *
         acc[6] = wasm_i32x4_add(acc[6], wasm_i32x4_extadd_pairwise_i16x8(b2));
         acc[7] = wasm_i32x4_add(acc[7], wasm_i32x4_extadd_pairwise_i16x8(b3));
     }
-    for (int t = 0; t < 4; t++) {
-        out[0][t] = hsum_i32x4(acc[t]);
-        out[1][t] = hsum_i32x4(acc[4 + t]);
-    }
+    out[0] = hsum4_i32x4(acc[0], acc[1], acc[2], acc[3]);
+    out[1] = hsum4_i32x4(acc[4], acc[5], acc[6], acc[7]);
 }
 
 void bn_i2s_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
@@ -188,13 +183,19 @@ void bn_i2s_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens,
         int r = r0;
         if (r & 1) {  // odd start (not from the driver, which splits at multiples of 4): pair (r-1, r)
             int32_t s[2][4];
-            rx_tile_2x4(s, bn_i2s_row(wd, cols, r - 1), bn_i2s_row(wd, cols, r), BN_I2S_STRIDE, p, n_chunks);
+            v128_t sv[2];
+            rx_tile_2x4(sv, bn_i2s_row(wd, cols, r - 1), bn_i2s_row(wd, cols, r), BN_I2S_STRIDE, p, n_chunks);
+            wasm_v128_store(s[0], sv[0]);
+            wasm_v128_store(s[1], sv[1]);
             for (int t = 0; t < nt; t++) y[(size_t)(t0 + t) * rows + r] = (float)(s[1][t] - h[t]->sum) / h[t]->s * w->scale;
             r++;
         }
         for (; r < r1; r += 2) {
             int32_t s[2][4];
-            rx_tile_2x4(s, bn_i2s_row(wd, cols, r), bn_i2s_row(wd, cols, r + 1), BN_I2S_STRIDE, p, n_chunks);
+            v128_t sv[2];
+            rx_tile_2x4(sv, bn_i2s_row(wd, cols, r), bn_i2s_row(wd, cols, r + 1), BN_I2S_STRIDE, p, n_chunks);
+            wasm_v128_store(s[0], sv[0]);
+            wasm_v128_store(s[1], sv[1]);
             for (int i = 0; i < 2 && r + i < r1; i++)
                 for (int t = 0; t < nt; t++) y[(size_t)(t0 + t) * rows + r + i] = (float)(s[i][t] - h[t]->sum) / h[t]->s * w->scale;
         }
@@ -257,8 +258,10 @@ void bn_tq_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, 
         return;
     }
     // prefill: token groups of 4 (short groups repeat their first token), rows in pairs (a lone last row
-    // pairs with itself), the 2x4 tile per 256-block; every output accumulates sumi * (d_a * d_w) block
-    // after block in the reference's order, so the results equal the one-token path's bit for bit
+    // pairs with itself), the 2x4 tile per 256-block giving each row's 4 token sums as one i32x4; the
+    // float accumulation runs in the lanes (lane t = token t), sumi * (d_a * d_w) block after block in
+    // the reference's order, so the results equal the one-token path's bit for bit
+    v128_t qs_v[nb], da_v[nb];  // per block: the 4 tokens' sums of q and activation scales
     for (int t0 = 0; t0 < n_tokens; t0 += 4) {
         const int nt = n_tokens - t0 < 4 ? n_tokens - t0 : 4;
         const block_q8_K *b[4];
@@ -272,22 +275,29 @@ void bn_tq_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, 
             if (t < nt)
                 for (int k = 0; k < nb; k++) permute_act(perm + (size_t)t * cols + QK_K * k, b[t][k].qs, QK_K / BN_LANE_CHUNK);
         }
+        for (int k = 0; k < nb; k++) {
+            qs_v[k] = wasm_i32x4_make(qsum[0][k], qsum[1][k], qsum[2][k], qsum[3][k]);
+            da_v[k] = wasm_f32x4_make(b[0][k].d, b[1][k].d, b[2][k].d, b[3][k].d);
+        }
         for (int r = r0; r < r1; r += 2) {
             const int rb = r + 1 < r1 ? r + 1 : r;
-            float sumf[2][4] = {{0}};
+            v128_t fa = wasm_f32x4_splat(0.0f), fb = fa;
             for (int k = 0; k < nb; k++) {
                 const int8_t *pk[4] = {p[0] + QK_K * k, p[1] + QK_K * k, p[2] + QK_K * k, p[3] + QK_K * k};
-                int32_t s[2][4];
                 const size_t o = (size_t)BN_I2S_STRIDE * 4 * k;
-                rx_tile_2x4(s, bn_i2s_row(wd, cols, r) + o, bn_i2s_row(wd, cols, rb) + o, BN_I2S_STRIDE, pk, QK_K / BN_LANE_CHUNK);
-                for (int t = 0; t < nt; t++) {
-                    sumf[0][t] += (float)(s[0][t] - qsum[t][k]) * (b[t][k].d * dw[(size_t)r * nb + k]);
-                    sumf[1][t] += (float)(s[1][t] - qsum[t][k]) * (b[t][k].d * dw[(size_t)rb * nb + k]);
-                }
+                v128_t sv[2];
+                rx_tile_2x4(sv, bn_i2s_row(wd, cols, r) + o, bn_i2s_row(wd, cols, rb) + o, BN_I2S_STRIDE, pk, QK_K / BN_LANE_CHUNK);
+                fa = wasm_f32x4_add(fa, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(sv[0], qs_v[k])),
+                                                       wasm_f32x4_mul(da_v[k], wasm_f32x4_splat(dw[(size_t)r * nb + k]))));
+                fb = wasm_f32x4_add(fb, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(sv[1], qs_v[k])),
+                                                       wasm_f32x4_mul(da_v[k], wasm_f32x4_splat(dw[(size_t)rb * nb + k]))));
             }
+            float sa[4], sb[4];
+            wasm_v128_store(sa, fa);
+            wasm_v128_store(sb, fb);
             for (int t = 0; t < nt; t++) {
-                y[(size_t)(t0 + t) * rows + r] = sumf[0][t];
-                if (rb != r) y[(size_t)(t0 + t) * rows + rb] = sumf[1][t];
+                y[(size_t)(t0 + t) * rows + r] = sa[t];
+                if (rb != r) y[(size_t)(t0 + t) * rows + rb] = sb[t];
             }
         }
     }
