@@ -50,6 +50,28 @@ describe('bitnet generate / eval / bench', () => {
     }
   });
 
+  it('bench --profile adds per-step milliseconds per token and load phases, for every thread count', () => {
+    const r = run(['bench', '--model', MODEL, '-p', '8', '-n', '4', '-t', '1,2', '--reps', '1', '--profile', '--json']);
+    expect(r.status).toBe(0);
+    const rows = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
+    expect(rows.map((x) => `${x.test}/${x.n_threads}`)).toEqual(['pp8/1', 'tg4/1', 'pp8/2', 'tg4/2']);
+    for (const x of rows) {
+      const prof = x.profile_ms_per_token as Record<string, number>;
+      expect(Object.keys(prof).sort()).toEqual(['attention', 'eltwise', 'embed', 'head', 'matmul', 'norm', 'quantize', 'rope_kv']);
+      for (const v of Object.values(prof)) expect(Number.isFinite(v) && v >= 0).toBe(true);
+      // the steps are parts of the forward pass: together they cannot exceed the measured time per token
+      const msPerToken = 1000 / (x.avg_ts as number);
+      const sum = Object.values(prof).reduce((a, b) => a + b, 0);
+      expect(sum).toBeGreaterThan(0);
+      expect(sum).toBeLessThanOrEqual(msPerToken * 1.5 + 0.05);
+      const phases = x.load_phases_ms as Record<string, number>;
+      for (const k of ['parse', 'plan', 'tokenizer', 'weights', 'total']) expect(phases[k]).toBeGreaterThanOrEqual(0);
+    }
+    // without --profile there is no profile field
+    const plain = JSON.parse(run(['bench', '--model', MODEL, '-p', '8', '-n', '0', '-t', '1', '--reps', '1', '--json']).stdout);
+    expect(plain[0]).not.toHaveProperty('profile_ms_per_token');
+  });
+
   it('chat answers each line from stdin and exits on /exit', () => {
     const r = spawnSync(process.execPath, [BIN, 'chat', '--model', MODEL, '--temp', '0', '-n', '8'], {
       input: 'Hello there\n/reset\nAnd again\n/exit\n',
