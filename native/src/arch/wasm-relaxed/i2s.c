@@ -65,7 +65,8 @@ static int32_t rx_dot_1(const uint8_t *codes, size_t stride, const int8_t *p, in
 // (shift + and: 7 ops per row and chunk against 5 for the x1/x4 trick of rx_dot_1, but one i16
 // accumulator per row instead of two, so 4 rows fit the 16 x64 vector registers without spills).
 // Measured: 4-row 7.7-8.4 GB/s in cache and 5.9 GB/s streaming from DRAM, against 5.7-7.3 and 5.6
-// for rx_dot_1 row by row on the non-interleaved layout (tools/bench/bin/kernels.mjs, same machine).
+// for rx_dot_1 row by row on the non-interleaved layout (tools/bench/bin/kernels.mjs, same machine); the
+// x1/x4 trick on all 4 rows (8 i16 accumulators) measured 5.0-5.9 GB/s streaming against 5.6-6.6 here.
 // Bound: one dot lane is in [-512, 508] (codes <= 2, |q| <= 128), 4 dots per chunk: fold every 8 chunks.
 enum { RX_ROWS = BN_I2S_ROWS };
 // s += true codes of chunk c of the row at cp (chunks BN_I2S_STRIDE apart) . activations x0..x3, mask m
@@ -77,27 +78,27 @@ enum { RX_ROWS = BN_I2S_ROWS };
         s = wasm_i16x8_add(s, RDOT(x2, wasm_v128_and(wasm_u16x8_shr(v, 4), m)));            \
         s = wasm_i16x8_add(s, RDOT(x3, wasm_v128_and(wasm_u16x8_shr(v, 6), m)));            \
     } while (0)
-static void rx_dot_rows(int32_t *out, const uint8_t *codes, const int8_t *p, int n_chunks) {
+// lane i = sum over chunks [c0, c1) (at most 8: the i16 bound above) of row i's true codes . activations
+static inline __attribute__((always_inline)) v128_t rx_rows4_sum(const uint8_t *codes, const int8_t *p, int c0, int c1) {
     const v128_t m = wasm_i8x16_splat(0x03);
-    v128_t acc0 = wasm_i32x4_splat(0), acc1 = acc0, acc2 = acc0, acc3 = acc0;
     const uint8_t *c0p = codes, *c1p = codes + 16, *c2p = codes + 32, *c3p = codes + 48;
-    for (int cb = 0; cb < n_chunks; cb += 8) {
-        const int ce = cb + 8 < n_chunks ? cb + 8 : n_chunks;
-        v128_t s0 = wasm_i16x8_splat(0), s1 = s0, s2 = s0, s3 = s0;
-        for (int c = cb; c < ce; c++) {
-            const int8_t *x = p + 64 * c;
-            const v128_t x0 = wasm_v128_load(x), x1 = wasm_v128_load(x + 16), x2 = wasm_v128_load(x + 32), x3 = wasm_v128_load(x + 48);
-            RX_ROW(s0, c0p);
-            RX_ROW(s1, c1p);
-            RX_ROW(s2, c2p);
-            RX_ROW(s3, c3p);
-        }
-        acc0 = wasm_i32x4_add(acc0, wasm_i32x4_extadd_pairwise_i16x8(s0));
-        acc1 = wasm_i32x4_add(acc1, wasm_i32x4_extadd_pairwise_i16x8(s1));
-        acc2 = wasm_i32x4_add(acc2, wasm_i32x4_extadd_pairwise_i16x8(s2));
-        acc3 = wasm_i32x4_add(acc3, wasm_i32x4_extadd_pairwise_i16x8(s3));
+    v128_t s0 = wasm_i16x8_splat(0), s1 = s0, s2 = s0, s3 = s0;
+    for (int c = c0; c < c1; c++) {
+        const int8_t *x = p + 64 * c;
+        const v128_t x0 = wasm_v128_load(x), x1 = wasm_v128_load(x + 16), x2 = wasm_v128_load(x + 32), x3 = wasm_v128_load(x + 48);
+        RX_ROW(s0, c0p);
+        RX_ROW(s1, c1p);
+        RX_ROW(s2, c2p);
+        RX_ROW(s3, c3p);
     }
-    wasm_v128_store(out, hsum4_i32x4(acc0, acc1, acc2, acc3));
+    return hsum4_i32x4(wasm_i32x4_extadd_pairwise_i16x8(s0), wasm_i32x4_extadd_pairwise_i16x8(s1),
+                       wasm_i32x4_extadd_pairwise_i16x8(s2), wasm_i32x4_extadd_pairwise_i16x8(s3));
+}
+
+static void rx_dot_rows(int32_t *out, const uint8_t *codes, const int8_t *p, int n_chunks) {
+    v128_t acc = wasm_i32x4_splat(0);
+    for (int cb = 0; cb < n_chunks; cb += 8) acc = wasm_i32x4_add(acc, rx_rows4_sum(codes, p, cb, cb + 8 < n_chunks ? cb + 8 : n_chunks));
+    wasm_v128_store(out, acc);
 }
 // Prefill tile: 2 rows (codes, codes_b: their first chunks; chunks `stride` bytes apart — for I2_S rows r,
 // r+1 of one interleaved group, for TQ two contiguous rows) x 4 tokens, true codes, 8 i16 accumulators; each code field is extracted once and used for 4 tokens,
@@ -208,22 +209,9 @@ void bn_i2s_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens,
 // after block, the very operations and order of the one-row path, so the results are bit-identical.
 // Bound: 4 chunks of 4 dots of [-512, 508] per block, [-8192, 8128], folded every block.
 static v128_t rx_tq_rows4(const uint8_t *codes, const float *dw, int nb, const int8_t *p, const block_q8_K *b, const int32_t *qsum) {
-    const v128_t m = wasm_i8x16_splat(0x03);
-    const uint8_t *c0p = codes, *c1p = codes + 16, *c2p = codes + 32, *c3p = codes + 48;
     v128_t acc = wasm_f32x4_splat(0.0f);
     for (int k = 0; k < nb; k++) {
-        v128_t s0 = wasm_i16x8_splat(0), s1 = s0, s2 = s0, s3 = s0;
-        for (int c = 4 * k; c < 4 * k + 4; c++) {
-            const int8_t *x = p + 64 * c;
-            const v128_t x0 = wasm_v128_load(x), x1 = wasm_v128_load(x + 16), x2 = wasm_v128_load(x + 32), x3 = wasm_v128_load(x + 48);
-            RX_ROW(s0, c0p);
-            RX_ROW(s1, c1p);
-            RX_ROW(s2, c2p);
-            RX_ROW(s3, c3p);
-        }
-        const v128_t sumi = wasm_i32x4_sub(hsum4_i32x4(wasm_i32x4_extadd_pairwise_i16x8(s0), wasm_i32x4_extadd_pairwise_i16x8(s1),
-                                                       wasm_i32x4_extadd_pairwise_i16x8(s2), wasm_i32x4_extadd_pairwise_i16x8(s3)),
-                                           wasm_i32x4_splat(qsum[k]));
+        const v128_t sumi = wasm_i32x4_sub(rx_rows4_sum(codes, p, 4 * k, 4 * k + 4), wasm_i32x4_splat(qsum[k]));
         const v128_t d = wasm_f32x4_mul(wasm_f32x4_splat(b[k].d), wasm_f32x4_make(dw[k], dw[nb + k], dw[2 * nb + k], dw[3 * nb + k]));
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), d));
     }
