@@ -239,33 +239,42 @@ function streamDecode(m, flavor, type = T.I2_S) {
 // matrix-vector shapes: rows x cols = (out features, in features) of 2B-4T
 const DECODE_SHAPES = [['attn_q/o', 2560, 2560], ['ffn_gate/up', 6912, 2560], ['ffn_down', 2560, 6912]];
 
+// One matrix-vector row of the report: the active kernel set, and on a -rx module the SIMD128 set of
+// the same module as a same-run baseline; the portable set too with `generic`; `plain`: time only.
+function decodeRow(m, flavor, name, rows, cols, w, type, bytes, generic, plain = false) {
+  const act = activation(m, type, cols, 1);
+  const y = malloc(m, rows * 4);
+  const s = timeit(() => m._bn_matmul(y, w, act, 1));
+  const gbs = bytes / s / 1e9;
+  const row = { shape: name, rows, cols, weight_bytes: bytes, ms: +(s * 1e3).toFixed(4), gb_s: r2(gbs), gops: +((2 * rows * cols) / s / 1e9).toFixed(2) };
+  if (!plain) {
+    const ceil = ceilings(m, bytes);
+    Object.assign(row, ceil.fields, { fraction_of_ceiling: +(gbs / ceil.gb_s).toFixed(3) });
+    if (flavor.endsWith('-rx')) {
+      m._bn_kernels_select(2);
+      const s128 = timeit(() => m._bn_matmul(y, w, act, 1));
+      row.simd128_gb_s = +(bytes / s128 / 1e9).toFixed(2);
+      row.speedup_vs_simd128 = +(s128 / s).toFixed(2);
+    }
+    if (generic) {
+      m._bn_kernels_select(1);
+      const sg = timeit(() => m._bn_matmul(y, w, act, 1), 100);
+      row.generic_gb_s = +(bytes / sg / 1e9).toFixed(2);
+    }
+    m._bn_kernels_select(0);
+  }
+  for (const p of [act, y]) m._free(p);
+  return row;
+}
+
 async function benchFlavor(flavor, threads) {
   const m = await load(flavor, threads);
   const out = { flavor, threads, i2s_decode: [], i2s_prefill: null, i2s_pack: null, head: [] };
   // I2_S matrix-vector: rows x cols = (out features, in features) of 2B-4T
   for (const [name, rows, cols] of want('decode') ? DECODE_SHAPES : []) {
     const { w, packed, bytes } = randomI2s(m, rows, cols);
-    const act = activation(m, T.I2_S, cols, 1);
-    const y = malloc(m, rows * 4);
-    const ceil = ceilings(m, bytes);
-    const s = timeit(() => m._bn_matmul(y, w, act, 1));
-    const extra = {};
-    if (flavor.endsWith('-rx')) {  // same-run baseline: the SIMD128 set of this very module
-      m._bn_kernels_select(2);
-      const s128 = timeit(() => m._bn_matmul(y, w, act, 1));
-      extra.simd128_gb_s = +(bytes / s128 / 1e9).toFixed(2);
-      extra.speedup_vs_simd128 = +(s128 / s).toFixed(2);
-    }
-    m._bn_kernels_select(1);
-    const sg = timeit(() => m._bn_matmul(y, w, act, 1), 100);
-    m._bn_kernels_select(0);
-    out.i2s_decode.push({
-      shape: name, rows, cols, weight_bytes: bytes,
-      ms: +(s * 1e3).toFixed(4), gb_s: +(bytes / s / 1e9).toFixed(2), gops: +((2 * rows * cols) / s / 1e9).toFixed(2),
-      ...ceil.fields, fraction_of_ceiling: +((bytes / s / 1e9) / ceil.gb_s).toFixed(3),
-      ...extra, generic_gb_s: +(bytes / sg / 1e9).toFixed(2),
-    });
-    for (const p of [w, packed, act, y]) m._free(p);
+    out.i2s_decode.push(decodeRow(m, flavor, name, rows, cols, w, T.I2_S, bytes, true));
+    for (const p of [w, packed]) m._free(p);
   }
   if (want('stream')) out.i2s_decode_stream = streamDecode(m, flavor);
   if (want('tq')) {
@@ -274,34 +283,15 @@ async function benchFlavor(flavor, threads) {
     out.tq2_0_decode = [];
     for (const [name, rows, cols] of DECODE_SHAPES) {
       const { w, packed, bytes } = randomTq2(m, rows, cols);
-      const act = activation(m, T.TQ2_0, cols, 1);
-      const y = malloc(m, rows * 4);
-      const ceil = ceilings(m, bytes);
-      const s = timeit(() => m._bn_matmul(y, w, act, 1));
-      const extra = {};
-      if (flavor.endsWith('-rx')) {  // same-run baseline: the SIMD128 set of this very module
-        m._bn_kernels_select(2);
-        const s128 = timeit(() => m._bn_matmul(y, w, act, 1));
-        m._bn_kernels_select(0);
-        extra.simd128_gb_s = +(bytes / s128 / 1e9).toFixed(2);
-        extra.speedup_vs_simd128 = +(s128 / s).toFixed(2);
-      }
+      const row = decodeRow(m, flavor, name, rows, cols, w, T.TQ2_0, bytes, false);
       let i2s = out.i2s_decode.find((d) => d.shape === name);
       if (!i2s) {
         const r = randomI2s(m, rows, cols);
-        const ra = activation(m, T.I2_S, cols, 1);
-        const si = timeit(() => m._bn_matmul(y, r.w, ra, 1));
-        i2s = { gb_s: +(r.bytes / si / 1e9).toFixed(2), gops: +((2 * rows * cols) / si / 1e9).toFixed(2) };
-        for (const p of [r.w, r.packed, ra]) m._free(p);
+        i2s = decodeRow(m, flavor, name, rows, cols, r.w, T.I2_S, r.bytes, false, true);
+        for (const p of [r.w, r.packed]) m._free(p);
       }
-      const gbs = bytes / s / 1e9;
-      out.tq2_0_decode.push({
-        shape: name, rows, cols, weight_bytes: bytes,
-        ms: +(s * 1e3).toFixed(4), gb_s: r2(gbs), gops: +((2 * rows * cols) / s / 1e9).toFixed(2),
-        ...ceil.fields, fraction_of_ceiling: +(gbs / ceil.gb_s).toFixed(3), ...extra,
-        i2s_gb_s: i2s.gb_s, i2s_gops: i2s.gops, tq_over_i2s: +(gbs / i2s.gb_s).toFixed(3),
-      });
-      for (const p of [w, packed, act, y]) m._free(p);
+      out.tq2_0_decode.push({ ...row, i2s_gb_s: i2s.gb_s, i2s_gops: i2s.gops, tq_over_i2s: +(row.gb_s / i2s.gb_s).toFixed(3) });
+      for (const p of [w, packed]) m._free(p);
     }
     out.tq2_0_decode_stream = streamDecode(m, flavor, T.TQ2_0);
   }
