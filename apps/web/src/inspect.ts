@@ -5,25 +5,20 @@
  * A header the engine can not run (unknown architecture, missing tensor…) gets a "no" verdict with
  * the engine's own explanation. Pure functions, so they are tested in Node.
  */
-import type { GgufFile } from '@bitnet-wasm/gguf';
+import { tensorStats, type GgufFile } from '@bitnet-wasm/gguf';
 import type { MemoryPlan } from '@bitnet-wasm/runtime';
 import type { HeaderSummary, PlanSummary } from './protocol';
 import { formatBytes } from './format';
 
 /** Architecture, name, counts, tensor types and size of a parsed header (no verdict yet). */
 export function summarizeHeader(gguf: GgufFile, fileBytes?: number): HeaderSummary {
-  const tensorTypes: Record<string, number> = {};
-  let params = 0;
-  for (const t of gguf.tensors) {
-    tensorTypes[t.typeName] = (tensorTypes[t.typeName] ?? 0) + 1;
-    params += t.nElements;
-  }
+  const { tensorTypes, parameterCount } = tensorStats(gguf);
   const name = gguf.metadata['general.name'];
   const out: HeaderSummary = {
     version: gguf.version,
     tensorCount: gguf.tensors.length,
     metadataCount: Object.keys(gguf.metadata).length,
-    parameterCount: params,
+    parameterCount,
     tensorTypes,
     fileBytes: fileBytes ?? gguf.fileSize ?? 0,
   };

@@ -15,7 +15,7 @@ export {
 export { toByteSource, type ByteSource } from './internal/source';
 export { httpByteSource, type HttpByteSourceOptions } from './internal/http';
 export { parseGguf, type GgufValue, type GgufTensorInfo, type GgufFile, type ParseGgufOptions } from './internal/parse';
-export { readTensorData, readTensorInto, findTensor, getString, getNumber, getBool, getArray, toSafeNumber } from './internal/access';
+export { readTensorData, readTensorInto, findTensor, tensorStats, getString, getNumber, getBool, getArray, toSafeNumber } from './internal/access';
 export { writeGguf, buildGgufHeader, type GgufWriteKV, type GgufWriteTensor, type GgufWriteSpec } from './internal/write';
 export {
   DEFAULT_MAX_HEADER_BYTES,

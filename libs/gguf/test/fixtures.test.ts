@@ -1,6 +1,6 @@
 /** Every fixture GGUF parses and agrees with @huggingface/gguf key by key and tensor by tensor; oracle tensor table from its README. */
 import { gguf } from '@huggingface/gguf';
-import { parseGguf, readTensorData, toByteSource, getString, getNumber, type GgufFile } from '../src/index';
+import { parseGguf, readTensorData, tensorStats, toByteSource, getString, getNumber, type GgufFile } from '../src/index';
 import { openFileSource } from '../src/node';
 import { join } from 'node:path';
 import { bytesFetch, FIXTURE_GGUFS, FIXTURES, ORACLE, readFixture } from './helpers';
@@ -58,6 +58,16 @@ describe.each(FIXTURE_GGUFS)('%s', (rel) => {
       expect(t.offset).toBe(Number(r.offset));
       expect(t.absoluteOffset).toBe(ours.tensorDataOffset + Number(r.offset));
     });
+  });
+
+  it('tensorStats counts tensors per type id and elements as the reference parse gives them', () => {
+    const { tensorTypes, parameterCount } = tensorStats(ours);
+    const byId = new Map<number, number>();
+    for (const r of ref.tensorInfos) byId.set(r.dtype, (byId.get(r.dtype) ?? 0) + 1);
+    const ourById = new Map<number, number>();
+    for (const [typeName, n] of Object.entries(tensorTypes)) ourById.set(ours.tensors.find((t) => t.typeName === typeName)!.type, n);
+    expect([...ourById.entries()].sort()).toEqual([...byId.entries()].sort());
+    expect(parameterCount).toBe(ref.tensorInfos.reduce((s, r) => s + r.shape.reduce((a, d) => a * Number(d), 1), 0));
   });
 
   it('tensor byte spans are consistent: each tensor fits before the next one and inside the file', () => {

@@ -68,6 +68,17 @@ export function findTensor(file: GgufFile, name: string): GgufTensorInfo {
   return t;
 }
 
+/** Tensor count per type name and the total element (parameter) count of a parsed file. */
+export function tensorStats(file: GgufFile): { tensorTypes: Record<string, number>; parameterCount: number } {
+  const tensorTypes: Record<string, number> = {};
+  let parameterCount = 0;
+  for (const t of file.tensors) {
+    tensorTypes[t.typeName] = (tensorTypes[t.typeName] ?? 0) + 1;
+    parameterCount += t.nElements;
+  }
+  return { tensorTypes, parameterCount };
+}
+
 /**
  * Reads one tensor's bytes ([absoluteOffset, +byteLength)). Use `tensor.absoluteOffset`/`byteLength` with
  * `source.readInto` to stream into WASM memory instead. GgufError('unsupported_tensor_type') for an unknown type id.

@@ -4,7 +4,7 @@
  * and streams generated text. Isomorphic: the caller provides the kernels instance (see ../node.ts for
  * Node, the web app's worker for browsers).
  */
-import { parseGguf, toByteSource, type ByteSource, type GgufFile } from '@bitnet-wasm/gguf';
+import { parseGguf, tensorStats, toByteSource, type ByteSource, type GgufFile } from '@bitnet-wasm/gguf';
 import { Tokenizer, type StreamDecoder } from '@bitnet-wasm/tokenizer';
 import { isThreadedFlavor, type Kernels } from '@bitnet-wasm/kernels';
 import { BitNetError, abortError, throwIfAborted } from './errors';
@@ -142,18 +142,13 @@ export async function inspectModel(
 }
 
 function describe(gguf: GgufFile, hp: HParams, plan: MemoryPlan): Omit<ModelInfo, 'threads' | 'flavor'> {
-  const tensorTypes: Record<string, number> = {};
-  let params = 0;
-  for (const t of gguf.tensors) {
-    tensorTypes[t.typeName] = (tensorTypes[t.typeName] ?? 0) + 1;
-    params += t.nElements;
-  }
+  const { tensorTypes, parameterCount } = tensorStats(gguf);
   const name = gguf.metadata['general.name'];
   return {
     architecture: hp.architecture,
     name: typeof name === 'string' ? name : undefined,
     hparams: hp,
-    parameterCount: params,
+    parameterCount,
     fileBytes: gguf.fileSize,
     tensorTypes,
     plan,
