@@ -39,8 +39,11 @@ typedef struct {
 } bn_weight;
 
 // Bytes the packed layout of a (rows, cols) matrix of `type` needs; 0 if the type or shape is not
-// supported (I2_S: cols % 128 == 0; TQ*: cols % 256 == 0; Q8_0: cols % 32 == 0). I2_S and Q8_0 interleave
-// rows in groups of 4, so their rows count rounded up to a multiple of 4 (same bytes per row as the GGUF).
+// supported (I2_S: cols % 128 == 0; TQ*: cols % 256 == 0; Q8_0: cols % 32 == 0; F16, F32: any). I2_S,
+// TQ*, Q8_0 and F16 interleave rows in groups of 4, so their rows count is rounded up to a multiple of 4
+// (same bytes per row as the GGUF). F16: chunks of 8 halves, chunk c of row 4g + i at half
+// 4g*pc + 32c + 8i with pc = cols rounded up to a multiple of 8 (zero halves pad the last chunk when
+// cols % 8 != 0). F32 is the GGUF layout.
 size_t bn_weight_packed_bytes(int type, int rows, int cols);
 
 // Pack a whole I2_S tensor as stored in a GGUF (rows*cols/4 code bytes + 32-byte tail holding the f32
@@ -52,8 +55,9 @@ bn_status bn_weight_pack_i2s(bn_weight *w, void *dst, const uint8_t *src, int ro
 // at row offset `row0` of `w` (w->type == dst_type, w->data allocated). Used chunk by chunk while a
 // large tensor streams in. Supported: same type (copy / repack for TQ1_0, TQ2_0, F16, F32, Q8_0),
 // F16/F32/BF16 -> Q8_0 (ggml's quantize_row_q8_0 rounding), F32 -> F16, BF16 -> F32/F16. Any row0 (the
-// Q8_0 row groups may be filled by several calls); the Q8_0 padding rows are zeroed by the call that
-// writes the last row.
+// Q8_0 and F16 row groups may be filled by several calls); the padding rows of the interleaved types are
+// zeroed by the call that writes the last row. BN_ERR_DATA for inf/NaN in F16 (the SIMD f16 dot does
+// not propagate them).
 bn_status bn_weight_pack_rows(bn_weight *w, int row0, const void *src, int src_type, int n_rows);
 
 // ---------------------------------------------------------------------------------------------
@@ -79,8 +83,8 @@ bn_status bn_matmul(float *y, const bn_weight *w, const void *act, int n_tokens)
 // BF16/Q8_0/Q4_0/Q4_K/Q6_K (dequantized). BN_ERR_RANGE if an id is outside [0, n_vocab).
 bn_status bn_get_rows(float *out, const void *table, int type, int n_vocab, int cols, const int32_t *ids, int n_ids);
 
-// out (n_ids, w->cols) = rows `ids` of a packed weight w (F16, F32, Q8_0 — the Q8_0 layout is not the
-// GGUF one), dequantized exactly as bn_get_rows dequantizes the GGUF rows they were packed from: the
+// out (n_ids, w->cols) = rows `ids` of a packed weight w (F16, F32, Q8_0 — the F16 and Q8_0 layouts are
+// not the GGUF ones), dequantized exactly as bn_get_rows dequantizes the GGUF rows they were packed from: the
 // lookup of a tied embedding that shares the head's packed copy. BN_ERR_RANGE if an id is outside
 // [0, w->rows); BN_ERR_TYPE for other packed types.
 bn_status bn_weight_get_rows(float *out, const bn_weight *w, const int32_t *ids, int n_ids);

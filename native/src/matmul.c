@@ -153,18 +153,20 @@ static float dot_f16_xs_generic(const bn_fp16 *w, const float *xs, int n) {
     return (float)sum;
 }
 
-// F16 rows through the set's dot (shared by the generic and SIMD sets)
-static inline void f16_rows(const bn_kernel_set *ks, float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
+// F16 rows of the packed 4-row interleaved layout (kernels-internal.h), one row at a time
+static void f16_generic(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
     const int cols = w->cols, rows = w->rows;
     const size_t arb = bn_act_row_bytes(BN_TYPE_F16, cols);
     for (int t = 0; t < n_tokens; t++) {
         const float *xs = (const float *)((const uint8_t *)act + arb * t + bn_align4((size_t)2 * cols));
-        for (int r = r0; r < r1; r++) y[(size_t)t * rows + r] = ks->dot_f16_xs((const bn_fp16 *)w->data + (size_t)r * cols, xs, cols);
+        for (int r = r0; r < r1; r++) {
+            const bn_fp16 *wr = bn_f16_row(w->data, cols, r);
+            double sum = 0.0;  // as dot_f16_xs_generic, chunk by chunk
+            for (int k = 0; k < cols; k++)
+                sum += (double)(bn_fp16_to_fp32(wr[BN_F16_STRIDE * (k / BN_F16_CHUNK) + k % BN_F16_CHUNK]) * (xs[k] * (1.0f / BN_F16_XSCALE)));
+            y[(size_t)t * rows + r] = (float)sum;
+        }
     }
-}
-
-static void f16_generic(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
-    f16_rows(&bn_kernels_generic, y, w, act, n_tokens, r0, r1);
 }
 
 static void f32_generic(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {

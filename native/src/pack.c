@@ -20,7 +20,7 @@ BN_API size_t bn_weight_packed_bytes(int type, int rows, int cols) {
         if (cols % QK8_0) return 0;
         n = (double)(((long long)rows + BN_Q8_0_ROWS - 1) / BN_Q8_0_ROWS * BN_Q8_0_ROWS) * (cols / QK8_0) * sizeof(block_q8_0);
         break;
-    case BN_TYPE_F16: n = (double)rows * cols * 2; break;
+    case BN_TYPE_F16: n = (double)bn_i2s_padded_rows(rows) * bn_f16_padded_cols(cols) * 2; break;  // 4-row interleaved
     case BN_TYPE_F32: n = (double)rows * cols * 4; break;
     default: return 0;
     }
@@ -192,6 +192,76 @@ static bn_status pack_q8_0_rows(bn_weight *w, int row0, const uint8_t *s, size_t
     return BN_OK;
 }
 
+// F16 packing (kernels-internal.h: 4-row interleaved, chunks of 8 halves). Columns are converted in
+// pieces of F16_PIECE (a multiple of 8, so pieces start on chunk boundaries).
+enum { F16_PIECE = 256 };
+
+// halves h[0..n) = columns [c0, c0 + n) of the packed row whose first chunk is `row` (c0 % 8 == 0); a
+// last partial chunk is completed with zero halves
+static inline void put_f16_piece(bn_fp16 *row, int c0, const bn_fp16 *h, int n) {
+    bn_fp16 *dst = row + (size_t)BN_F16_STRIDE * (c0 / BN_F16_CHUNK);
+    int j = 0;
+    for (; j + BN_F16_CHUNK <= n; j += BN_F16_CHUNK, dst += BN_F16_STRIDE) memcpy(dst, h + j, BN_F16_CHUNK * 2);
+    if (j < n) {
+        memset(dst, 0, BN_F16_CHUNK * 2);
+        memcpy(dst, h + j, (size_t)(n - j) * 2);
+    }
+}
+
+typedef struct {
+    bn_weight *w;
+    int row0, n_rows, src_type;
+    const uint8_t *s;
+    size_t src_rb;
+    int bad;  // set (atomically) when a value is inf/NaN after conversion
+} f16_pack_task;
+
+static void pack_f16_worker(void *arg, int ith, int nth, int thread) {
+    (void)thread;
+    f16_pack_task *t = arg;
+    const int cols = t->w->cols, src_type = t->src_type;
+    float tmp[F16_PIECE];
+    bn_fp16 h[F16_PIECE];
+    const int r0 = (int)((int64_t)t->n_rows * ith / nth), r1 = (int)((int64_t)t->n_rows * (ith + 1) / nth);
+    for (int r = r0; r < r1; r++) {
+        const uint8_t *srow = t->s + t->src_rb * r;
+        bn_fp16 *row = (bn_fp16 *)bn_f16_row(t->w->data, cols, t->row0 + r);
+        for (int c0 = 0; c0 < cols; c0 += F16_PIECE) {
+            const int n = cols - c0 < F16_PIECE ? cols - c0 : F16_PIECE;
+            unsigned special = 0;
+            if (src_type == BN_TYPE_F16) {
+                memcpy(h, srow + (size_t)c0 * 2, (size_t)n * 2);
+            } else {
+                bn_dequantize_row_ref(tmp, srow + (size_t)c0 * (src_type == BN_TYPE_F32 ? 4 : 2), src_type, n);
+                for (int i = 0; i < n; i++) h[i] = bn_fp32_to_fp16(tmp[i]);
+            }
+            for (int i = 0; i < n; i++) special |= (h[i] & 0x7c00) == 0x7c00;
+            if (special) {
+                __atomic_store_n(&t->bad, 1, __ATOMIC_RELAXED);
+                return;
+            }
+            put_f16_piece(row, c0, h, n);
+        }
+    }
+}
+
+// Rows [row0, row0 + n_rows) of a packed F16 matrix from F16 (copied) or F32/BF16 (rounded to nearest
+// even half). BN_ERR_DATA on inf/NaN (also after rounding): the SIMD f16 dot does not propagate them.
+// The padding rows of the last group are zeroed when the last real row is written.
+static bn_status pack_f16_rows(bn_weight *w, int row0, const uint8_t *s, size_t src_rb, int src_type, int n_rows) {
+    if (src_type != BN_TYPE_F16 && src_type != BN_TYPE_F32 && src_type != BN_TYPE_BF16) return BN_ERR_TYPE;
+    f16_pack_task t = {w, row0, n_rows, src_type, s, src_rb, 0};
+    // the tied F16 head: 657 MB of 16-byte pieces to place
+    bn_parallel(pack_f16_worker, &t, n_rows >= 256 ? n_rows / 128 : 1);
+    if (t.bad) return BN_ERR_DATA;
+    if (row0 + n_rows == w->rows) {
+        const size_t pc = bn_f16_padded_cols(w->cols);
+        for (int row = w->rows; row % BN_F16_ROWS; row++)
+            for (size_t c = 0; c < pc / BN_F16_CHUNK; c++) memset((bn_fp16 *)bn_f16_row(w->data, w->cols, row) + BN_F16_STRIDE * c, 0, BN_F16_CHUNK * 2);
+    }
+    return BN_OK;
+}
+
 BN_API bn_status bn_weight_pack_rows(bn_weight *w, int row0, const void *src, int src_type, int n_rows) {
     if (!w || !w->data || !src || n_rows <= 0 || row0 < 0) return BN_ERR_ARG;
     if (w->rows <= 0 || w->cols <= 0 || row0 > w->rows - n_rows) return BN_ERR_RANGE;
@@ -213,40 +283,20 @@ BN_API bn_status bn_weight_pack_rows(bn_weight *w, int row0, const void *src, in
         return BN_OK;
     }
     if (dt == BN_TYPE_Q8_0) return pack_q8_0_rows(w, row0, s, src_rb, src_type, n_rows);
-    const size_t dst_rb = bn_weight_packed_bytes(dt, 1, cols);
+    if (dt == BN_TYPE_F16) return pack_f16_rows(w, row0, s, src_rb, src_type, n_rows);
+    if (dt != BN_TYPE_F32) return BN_ERR_TYPE;
+    const size_t dst_rb = (size_t)cols * 4;
     uint8_t *out = (uint8_t *)w->data + dst_rb * (size_t)row0;
-    if (src_type == dt) {  // F16, F32: the packed layout is the GGUF layout
-        if (dt == BN_TYPE_F16) {  // reject inf/NaN: the SIMD f16 dot does not propagate them
-            const bn_fp16 *h = src;
-            for (size_t i = 0; i < (size_t)n_rows * cols; i++)
-                if ((h[i] & 0x7c00) == 0x7c00) return BN_ERR_DATA;
-        }
+    if (src_type == BN_TYPE_F32) {  // the packed F32 layout is the GGUF layout
         memcpy(out, src, dst_rb * (size_t)n_rows);
         return BN_OK;
     }
+    if (src_type != BN_TYPE_F16 && src_type != BN_TYPE_BF16) return BN_ERR_TYPE;
     // conversions through f32, one row at a time (no allocation: the row is converted in pieces)
-    enum { PIECE = 256 };
-    float tmp[PIECE];
     for (int r = 0; r < n_rows; r++) {
-        const uint8_t *srow = s + src_rb * r;
-        uint8_t *drow = out + dst_rb * r;
-        if ((dt == BN_TYPE_F16 || dt == BN_TYPE_F32) && (src_type == BN_TYPE_F32 || src_type == BN_TYPE_F16 || src_type == BN_TYPE_BF16)) {
-            const int es = src_type == BN_TYPE_F32 ? 4 : 2;
-            for (int c0 = 0; c0 < cols; c0 += PIECE) {
-                const int n = cols - c0 < PIECE ? cols - c0 : PIECE;
-                bn_dequantize_row_ref(tmp, srow + (size_t)c0 * es, src_type, n);
-                if (dt == BN_TYPE_F32) {
-                    memcpy((float *)drow + c0, tmp, (size_t)n * 4);
-                } else {
-                    for (int i = 0; i < n; i++) {
-                        const bn_fp16 h = bn_fp32_to_fp16(tmp[i]);
-                        if ((h & 0x7c00) == 0x7c00) return BN_ERR_DATA;
-                        ((bn_fp16 *)drow)[c0 + i] = h;
-                    }
-                }
-            }
-        } else {
-            return BN_ERR_TYPE;
+        for (int c0 = 0; c0 < cols; c0 += F16_PIECE) {
+            const int n = cols - c0 < F16_PIECE ? cols - c0 : F16_PIECE;
+            bn_dequantize_row_ref((float *)(out + dst_rb * r) + c0, s + src_rb * r + (size_t)c0 * 2, src_type, n);
         }
     }
     return BN_OK;

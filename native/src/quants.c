@@ -336,8 +336,23 @@ BN_API bn_status bn_get_rows(float *out, const void *table, int type, int n_voca
 
 BN_API bn_status bn_weight_get_rows(float *out, const bn_weight *w, const int32_t *ids, int n_ids) {
     if (!out || !w || !w->data || !ids || n_ids <= 0) return BN_ERR_ARG;
-    if (w->type == BN_TYPE_F16 || w->type == BN_TYPE_F32)  // packed layout = GGUF layout
+    if (w->type == BN_TYPE_F32)  // packed layout = GGUF layout
         return bn_get_rows(out, w->data, w->type, w->rows, w->cols, ids, n_ids);
+    if (w->type == BN_TYPE_F16) {  // 4-row interleaved (kernels-internal.h): chunk by chunk
+        const int cols = w->cols;
+        if (w->rows <= 0 || cols <= 0) return BN_ERR_SHAPE;
+        for (int i = 0; i < n_ids; i++)
+            if (ids[i] < 0 || ids[i] >= w->rows) return BN_ERR_RANGE;
+        for (int i = 0; i < n_ids; i++) {
+            const bn_fp16 *row = bn_f16_row(w->data, cols, ids[i]);
+            for (int c0 = 0; c0 < cols; c0 += BN_F16_CHUNK) {
+                const int n = cols - c0 < BN_F16_CHUNK ? cols - c0 : BN_F16_CHUNK;
+                const bn_status st = bn_dequantize_row_ref(out + (size_t)i * cols + c0, row + (size_t)BN_F16_STRIDE * (c0 / BN_F16_CHUNK), BN_TYPE_F16, n);
+                if (st) return st;
+            }
+        }
+        return BN_OK;
+    }
     if (w->type != BN_TYPE_Q8_0) return BN_ERR_TYPE;
     const int cols = w->cols, nb = cols / QK8_0;
     if (w->rows <= 0 || cols <= 0 || cols % QK8_0) return BN_ERR_SHAPE;

@@ -203,11 +203,30 @@ static void st_float(st_ctx *c, uint64_t *seed, int rows, int cols, int n_tokens
     for (size_t i = 0; i < n; i++) h[i] = bn_fp32_to_fp16(rng_f(seed) * (i % 5 == 0 ? 2.0f : 0.05f));
     for (size_t i = 0; i < (size_t)n_tokens * cols; i++) x[i] = rng_f(seed) * 3.0f;
     char what[64];
-    {  // F16 (budget: f32 vs double accumulation, 1e-5 of the largest |y|)
-        bn_weight w = {BN_TYPE_F16, rows, cols, 1.0f, h};
-        bn_matmul_f16_ref(ref, h, rows, cols, x, n_tokens);
-        snprintf(what, sizeof what, "f16 %dx%d t%d", rows, cols, n_tokens);
-        check_matmul(c, what, &w, x, n_tokens, ref, 0, 1e-5f);
+    {  // F16 (budget: f32 vs double accumulation, 1e-5 of the largest |y|), packed in chunks of 3 rows
+        // (group starts inside a call); the bytes against the layout written out from its definition
+        // (kernels-internal.h: groups of 4 rows, chunks of 8 halves, zero padding), and the lookup
+        const size_t fb = bn_weight_packed_bytes(BN_TYPE_F16, rows, cols), pc = (size_t)(cols + 7) / 8 * 8;
+        bn_fp16 *fp = malloc(fb), *fwant = calloc(fb, 1);
+        float *got = malloc((size_t)cols * 3 * 4), *want = malloc((size_t)cols * 3 * 4);
+        if (!fp || !fwant || !got || !want || fb != (size_t)(rows + 3) / 4 * 4 * pc * 2) {
+            ST_FAIL(c, "f16 %dx%d: packed bytes %zu", rows, cols, fb);
+        } else {
+            for (int r = 0; r < rows; r++)
+                for (int k = 0; k < cols; k++) fwant[(size_t)(r / 4) * 4 * pc + 32 * (k / 8) + 8 * (r % 4) + k % 8] = h[(size_t)r * cols + k];
+            memset(fp, 0x55, fb);
+            bn_weight w = {BN_TYPE_F16, rows, cols, 1.0f, fp};
+            bn_status st = BN_OK;
+            for (int r = 0; r < rows && !st; r += 3) st = bn_weight_pack_rows(&w, r, h + (size_t)r * cols, BN_TYPE_F16, rows - r < 3 ? rows - r : 3);
+            if (st || memcmp(fp, fwant, fb)) ST_FAIL(c, "f16 %dx%d: pack status %d or bytes differ", rows, cols, st);
+            const int32_t ids[3] = {rows - 1, 0, rows / 2};
+            if (bn_weight_get_rows(got, &w, ids, 3) || bn_get_rows(want, h, BN_TYPE_F16, rows, cols, ids, 3) || memcmp(got, want, (size_t)cols * 3 * 4))
+                ST_FAIL(c, "f16 %dx%d: get_rows from the packed copy differs", rows, cols);
+            bn_matmul_f16_ref(ref, h, rows, cols, x, n_tokens);
+            snprintf(what, sizeof what, "f16 %dx%d t%d", rows, cols, n_tokens);
+            check_matmul(c, what, &w, x, n_tokens, ref, 0, 1e-5f);
+        }
+        free(fp); free(fwant); free(got); free(want);
     }
     {  // F32 from the same values
         for (size_t i = 0; i < n; i++) wf[i] = bn_fp16_to_fp32(h[i]);
@@ -348,7 +367,7 @@ BN_API int bn_selftest(uint32_t seed, int verbose) {
     uint64_t s = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)seed << 17 | 1);
     static const int tern[][3] = {{8, 128, 1}, {37, 256, 3}, {64, 640, 1}, {13, 768, 5}, {5, 4352, 1}, {6, 8448, 2}, {17, 512, 9}, {14, 512, 1}};
     for (size_t i = 0; i < sizeof tern / sizeof tern[0]; i++) st_ternary(&c, &s, tern[i][0], tern[i][1], tern[i][2]);
-    static const int flt[][3] = {{7, 32, 1}, {33, 96, 3}, {16, 256, 1}, {5, 1000, 2}, {9, 2560, 1}, {6, 100, 2}, {13, 64, 5}};
+    static const int flt[][3] = {{7, 32, 1}, {33, 96, 3}, {16, 256, 1}, {5, 1000, 2}, {9, 2560, 1}, {6, 100, 2}, {13, 64, 5}, {11, 36, 4}, {3, 13, 1}};
     for (size_t i = 0; i < sizeof flt / sizeof flt[0]; i++) st_float(&c, &s, flt[i][0], flt[i][1], flt[i][2]);
     st_quantize_i8(&c, seed);
     st_attention(&c, &s, 1, 0, 4, 1, 64);

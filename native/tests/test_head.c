@@ -2,7 +2,8 @@
 // (4-row interleaved, kernels-internal.h) byte for byte from every source type bn_weight_pack_rows
 // accepts and for any row chunking, bn_weight_packed_bytes, the portable Q8_0 kernel against the GGUF
 // reference bn_matmul_q8_0_ref (bit-exact: same per-block order and rounding), and the embedding
-// lookup from the packed copy (bn_weight_get_rows) against bn_get_rows on the GGUF blocks.
+// lookup from the packed copy (bn_weight_get_rows) against bn_get_rows on the GGUF blocks; the same for
+// the packed F16 layout (4-row interleaved, kernels-internal.h) and its portable kernel.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,10 +136,13 @@ static void test_get_rows(uint64_t *s, int rows, int cols) {
     TEST_CHECK(bn_weight_get_rows(got, &w, ids, 6) == BN_OK, "get_rows q8_0 status");
     TEST_CHECK(bn_get_rows(want, m.q_f16, BN_TYPE_Q8_0, rows, cols, ids, 6) == BN_OK, "get_rows gguf status");
     TEST_CHECK(memcmp(got, want, 6 * (size_t)cols * 4) == 0, "packed q8_0 lookup %dx%d != GGUF lookup", rows, cols);
-    bn_weight wf = {BN_TYPE_F16, rows, cols, 1.0f, m.f16};
+    bn_fp16 *pf = malloc(bn_weight_packed_bytes(BN_TYPE_F16, rows, cols));
+    bn_weight wf = {BN_TYPE_F16, rows, cols, 1.0f, pf};
+    TEST_CHECK(bn_weight_pack_rows(&wf, 0, m.f16, BN_TYPE_F16, rows) == BN_OK, "pack f16");
     TEST_CHECK(bn_weight_get_rows(got, &wf, ids, 6) == BN_OK && bn_get_rows(want, m.f16, BN_TYPE_F16, rows, cols, ids, 6) == BN_OK &&
                    memcmp(got, want, 6 * (size_t)cols * 4) == 0,
-               "f16 lookup unchanged");
+               "packed f16 lookup %dx%d != GGUF lookup", rows, cols);
+    free(pf);
     int32_t bad_id[1] = {rows};
     TEST_CHECK(bn_weight_get_rows(got, &w, bad_id, 1) == BN_ERR_RANGE, "id == rows rejected");
     bad_id[0] = -1;
@@ -148,6 +152,58 @@ static void test_get_rows(uint64_t *s, int rows, int cols) {
     TEST_CHECK(bn_weight_get_rows(got, 0, ids, 1) == BN_ERR_ARG, "null weight");
     free(got); free(want); free(p);
     free_mat(&m);
+}
+
+// the packed F16 layout (4-row interleaved, chunks of 8 halves, kernels-internal.h) written out from its
+// definition: bytes from F16 and F32 sources in any chunking (reverse order too), zero padding (rows and
+// the columns of a last partial chunk), and the portable kernel on 1 and 3 threads against the reference
+static void test_f16(uint64_t *s, int rows, int cols, int n_tokens) {
+    const size_t pc = (size_t)(cols + 7) / 8 * 8, bytes = bn_weight_packed_bytes(BN_TYPE_F16, rows, cols);
+    TEST_CHECK(bytes == (size_t)(rows + 3) / 4 * 4 * pc * 2, "f16 packed bytes %dx%d = %zu", rows, cols, bytes);
+    const size_t n = (size_t)rows * cols;
+    bn_fp16 *h = malloc(n * 2), *p = malloc(bytes), *want = calloc(bytes, 1);
+    float *f = malloc(n * 4);
+    for (size_t i = 0; i < n; i++) {
+        h[i] = bn_fp32_to_fp16((test_rng_uniform(s) * 2 - 1) * 0.5f);
+        f[i] = bn_fp16_to_fp32(h[i]);  // f16-exact: F32 -> F16 must give the same halves
+    }
+    for (int r = 0; r < rows; r++)
+        for (int k = 0; k < cols; k++) want[(size_t)(r / 4) * 4 * pc + 32 * (size_t)(k / 8) + 8 * (r % 4) + k % 8] = h[(size_t)r * cols + k];
+    const int chunks[3] = {rows, 1, 3};
+    for (int src = 0; src < 2; src++)
+        for (int c = 0; c < 3; c++) {
+            memset(p, 0xA5, bytes);
+            bn_weight w = {BN_TYPE_F16, rows, cols, 1.0f, p};
+            bn_status st = BN_OK;
+            for (int r0 = (rows - 1) / chunks[c] * chunks[c]; r0 >= 0 && !st; r0 -= chunks[c]) {
+                const int nr = rows - r0 < chunks[c] ? rows - r0 : chunks[c];
+                st = src == 0 ? bn_weight_pack_rows(&w, r0, h + (size_t)r0 * cols, BN_TYPE_F16, nr)
+                              : bn_weight_pack_rows(&w, r0, f + (size_t)r0 * cols, BN_TYPE_F32, nr);
+            }
+            TEST_CHECK(st == BN_OK && memcmp(p, want, bytes) == 0, "f16 pack %dx%d from %s in chunks of %d: status %d or bytes differ", rows, cols,
+                       src ? "F32" : "F16", chunks[c], st);
+        }
+    bn_weight w = {BN_TYPE_F16, rows, cols, 1.0f, p};
+    bn_fp16 inf = 0x7c00;
+    bn_fp16 *h1 = malloc((size_t)cols * 2);
+    memcpy(h1, h, (size_t)cols * 2);
+    h1[cols - 1] = inf;
+    TEST_CHECK(bn_weight_pack_rows(&w, 0, h1, BN_TYPE_F16, 1) == BN_ERR_DATA, "f16 inf rejected");
+    TEST_CHECK(bn_weight_pack_rows(&w, 0, h, BN_TYPE_F16, rows) == BN_OK, "f16 repack");
+    float *x = malloc((size_t)n_tokens * cols * 4), *y = malloc((size_t)n_tokens * rows * 4), *ref = malloc((size_t)n_tokens * rows * 4);
+    for (int i = 0; i < n_tokens * cols; i++) x[i] = test_rng_uniform(s) * 4 - 2;
+    void *act = malloc(bn_act_bytes(BN_TYPE_F16, n_tokens, cols));
+    TEST_CHECK(bn_act_quantize(act, BN_TYPE_F16, x, n_tokens, cols) == BN_OK, "f16 act %d", cols);
+    bn_matmul_f16_ref(ref, h, rows, cols, x, n_tokens);
+    for (int threads = 1; threads <= 3; threads += 2) {
+        bn_threads_init(threads);
+        memset(y, 0xff, (size_t)n_tokens * rows * 4);
+        TEST_CHECK(bn_matmul(y, &w, act, n_tokens) == BN_OK, "f16 matmul %dx%d t%d", rows, cols, n_tokens);
+        // the portable kernel sums the same exact products in double, in the same order: bit-identical
+        TEST_CHECK(memcmp(y, ref, (size_t)n_tokens * rows * 4) == 0, "f16 %dx%d t%d (%d threads) != reference", rows, cols, n_tokens, threads);
+    }
+    bn_threads_init(1);
+    free(h); free(p); free(want); free(f); free(h1); free(x); free(y); free(ref); free(act);
 }
 
 int main(void) {
@@ -164,5 +220,10 @@ int main(void) {
     test_get_rows(&s, 50, 2560);
     TEST_CHECK(bn_weight_packed_bytes(BN_TYPE_Q8_0, 128256, 2560) == (size_t)128256 * 80 * 34, "the 2B-4T head: no growth");
     TEST_CHECK(bn_weight_packed_bytes(BN_TYPE_Q8_0, 3, 48) == 0, "cols %% 32");
+    test_f16(&s, 1, 8, 1);
+    test_f16(&s, 7, 13, 3);
+    test_f16(&s, 13, 96, 5);
+    test_f16(&s, 70, 2560, 2);
+    TEST_CHECK(bn_weight_packed_bytes(BN_TYPE_F16, 128256, 2560) == (size_t)128256 * 2560 * 2, "the 2B-4T F16 head: no growth");
     return test_report();
 }

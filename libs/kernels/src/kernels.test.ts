@@ -80,7 +80,9 @@ describe.each(['st', 'mt'] as const)('kernels (%s flavour)', (flavor) => {
     const f16 = k.malloc(rows * cols * 2);
     const h = new Uint16Array(rows * cols).map(() => (Math.floor(rnd() * 0x7800) | (rnd() < 0.5 ? 0x8000 : 0)) & 0xbbff);
     k.heapU8().set(new Uint8Array(h.buffer), f16);
-    const wf = allocWeight(k, { type: BN_TYPE.F16, rows, cols, scale: 1, data: f16 });
+    const pf = k.malloc(k.fn.bn_weight_packed_bytes!(BN_TYPE.F16, rows, cols));  // the 4-row interleaved F16 layout
+    const wf = allocWeight(k, { type: BN_TYPE.F16, rows, cols, scale: 1, data: pf });
+    k.check(k.fn.bn_weight_pack_rows!(wf, 0, f16, BN_TYPE.F16, rows), 'pack f16');
     const results: Float32Array[][] = [];
     for (let n = 1; n <= 4; n++) {
       expect(k.fn.bn_threads_init!(n)).toBe(0);
@@ -90,7 +92,7 @@ describe.each(['st', 'mt'] as const)('kernels (%s flavour)', (flavor) => {
     }
     for (let n = 1; n < 4; n++) for (let i = 0; i < 3; i++) expect(Buffer.from(results[n]![i]!.buffer).equals(Buffer.from(results[0]![i]!.buffer))).toBe(true);
     expect(k.fn.bn_threads_init!(1)).toBe(0);
-    for (const p of [gguf, pt, w, packed, f16, wf]) k.free(p);
+    for (const p of [gguf, pt, w, packed, f16, pf, wf]) k.free(p);
   });
 
   describe('oracle models', () => {

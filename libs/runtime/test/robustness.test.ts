@@ -6,6 +6,7 @@
  */
 import { writeSynthModel } from '@bitnet-wasm/tools-models';
 import { loadNodeKernels, type Kernels } from '@bitnet-wasm/kernels/node';
+import { parseGguf } from '@bitnet-wasm/gguf';
 import { BitNet, BitNetError, inspectModel, type BitNetErrorCode } from '../src/node';
 
 let kernels: Kernels;
@@ -184,6 +185,23 @@ describe('hyperparameters come from the file', () => {
 });
 
 describe('memory', () => {
+  it('a tied F16 embedding is stored once, in the head\'s packed F16 layout (rows padded to a multiple of 4)', async () => {
+    const bytes = writeSynthModel({ ...small, vocab: 'llama3' as const, nLayer: 1 });
+    const { plan } = (await inspectModel(bytes, { kernels, contextLength: 16 })).info;
+    const emb = plan.tensors.filter((t) => t.slot.name === 'token_embd.weight');
+    const [cols = 0, rows = 0] = emb[0]!.info.shape;
+    expect(emb.map((t) => [t.load, t.packedType])).toEqual([['rows', 1 /* F16 */]]);
+    expect(emb[0]!.bytes).toBe(Math.ceil(rows / 4) * 4 * cols * 2);
+    expect(plan.tensors.some((t) => t.load === 'alias' || t.load === 'direct')).toBe(false);
+    // and a non-finite value in it (the f16 kernels do not propagate inf/NaN) is a typed load error
+    const file = await parseGguf(bytes);
+    const t = file.tensors.find((x) => x.name === 'token_embd.weight')!;
+    const bad = bytes.slice();
+    new DataView(bad.buffer, bad.byteOffset).setUint16(t.absoluteOffset + 2 * (cols * 5 + 3), 0x7c00, true);
+    const e = await expectCode(BitNet.load(bad, { kernels, contextLength: 16 }), 'load_failed');
+    expect(e.message).toContain('token_embd.weight');
+  }, 60_000);
+
   it('grows WebAssembly memory once at load, never during generation', async () => {
     const k = await loadNodeKernels({ flavor: 'st' });
     const before = k.memoryBytes();

@@ -196,8 +196,8 @@ function fitAlternatives(
 
 /**
  * The bn_weight slot a planned tensor fills, or 0 for tensors that are not matrices: a layer matrix its
- * role's slot; the head slot for an untied output, a tied F16/F32 head aliasing the embedding, or the
- * Q8_0 copy of a tied embedding (which then serves lookups and the head).
+ * role's slot; the head slot for an untied output, a tied F32 head aliasing the embedding, or the
+ * packed Q8_0/F16 copy of a tied embedding (which then serves lookups and the head).
  */
 function weightSlot(k: Kernels, model: number, t: PlannedTensor): number {
   const head = t.slot.kind === 'output' || t.load === 'alias' || (t.slot.kind === 'embedding' && t.load === 'rows');
@@ -670,7 +670,8 @@ async function loadTensors(
           await readChunk(source, src + r * rowBytes, k.heapU8().subarray(staging, staging + n), opts.signal);
           progress(n);
           const st = k.fn.bn_weight_pack_rows!(w, r, staging, t.info.type, nr);
-          if (st !== 0) throw new BitNetError('kernels', `tensor ${t.slot.name}: packing ${typeName(t.info.type)} → ${typeName(t.packedType)} failed (status ${st})`);
+          // status 8 (BN_ERR_DATA): inf/NaN in an F16 matrix, which the f16 kernels do not propagate
+          if (st !== 0) throw new BitNetError(st === 8 ? 'load_failed' : 'kernels', `tensor ${t.slot.name}: packing ${typeName(t.info.type)} → ${typeName(t.packedType)} failed (status ${st}${st === 8 ? ': non-finite values' : ''})`);
         }
         if (isEmbed) k.check(k.fn.bn_model_set_embedding!(model, dst, t.packedType), 'bn_model_set_embedding');
         break;

@@ -40,7 +40,7 @@ export interface PlannedTensor {
   info: GgufTensorInfo;
   /** Type of the data once in memory (after any repacking). */
   packedType: number;
-  /** Bytes in the arena (0 when aliased to another tensor, e.g. a tied F16 head). */
+  /** Bytes in the arena (0 when aliased to another tensor, e.g. a tied F32 head). */
   bytes: number;
   /** Offset inside the weights region. */
   offset: number;
@@ -140,6 +140,12 @@ export function planTensors(file: GgufFile, hp: HParams, headType: HeadType, pac
           if (!bytes) throw unsupported('cannot be re-quantized to Q8_0');
           if (!([T.F16, T.F32, T.BF16, T.Q8_0] as number[]).includes(info.type)) throw unsupported('cannot be re-quantized to a Q8_0 head');
           place({ slot, info, packedType: T.Q8_0, bytes, load: 'rows' });
+        } else if (hp.tiedOutput && info.type === T.F16) {
+          // likewise a tied F16 table: one copy in the head's packed F16 layout (4-row interleaved, the
+          // rows padded to a multiple of 4) serves the head and, through bn_weight_get_rows, the lookups
+          const bytes = packedBytes(T.F16, rows, cols);
+          if (!bytes) throw unsupported(`is not supported for a ${rows}×${cols} head by the kernels`);
+          place({ slot, info, packedType: T.F16, bytes, load: 'rows' });
         } else {
           place({ slot, info, packedType: info.type, bytes: info.byteLength, load: 'direct' });
           if (hp.tiedOutput) {

@@ -18,7 +18,8 @@
 static inline v128_t f16_lo_scaled(v128_t h, v128_t mask) { return wasm_v128_and(wasm_i32x4_shl(wasm_i32x4_extend_low_i16x8(h), 13), mask); }
 static inline v128_t f16_hi_scaled(v128_t h, v128_t mask) { return wasm_v128_and(wasm_i32x4_shl(wasm_i32x4_extend_high_i16x8(h), 13), mask); }
 
-static float dot_f16_xs_simd(const bn_fp16 *w, const float *xs, int n) {
+// contiguous f16 vector . xs (attention's K rows; the kernel set's dot_f16_xs)
+static inline float dot_f16_xs_simd(const bn_fp16 *w, const float *xs, int n) {
     const v128_t mask = wasm_i32x4_splat((int32_t)0x8FFFE000u);
     v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
     int k = 0;
@@ -41,22 +42,37 @@ static float dot_f16_xs_simd(const bn_fp16 *w, const float *xs, int n) {
     return sum * BN_F16_UNSCALE;
 }
 
-// F16 rows 4 at a time: the activation loads are shared, load16x4_s loads and sign-extends 4 halves
-// at once (then shift + mask: the 2^-112-scaled bit trick). Products exact as in dot_f16_xs_simd; one
-// f32x4 accumulator per row, then one transpose-add gives the 4 sums.
+// Scalar tail of a packed row (cols % 8 columns of its last chunk `wc`), same exact scaled products
+static inline float f16_tail(const bn_fp16 *wc, const float *xs, int n) {
+    float s = 0.0f;
+    for (int k = 0; k < n; k++) {
+        const uint32_t u = ((uint32_t)(wc[k] & 0x8000) << 16) | ((uint32_t)(wc[k] & 0x7fff) << 13);
+        float f;
+        memcpy(&f, &u, 4);
+        s += f * xs[k];
+    }
+    return s;
+}
+
+// F16 rows in the packed 4-row interleaved layout (kernels-internal.h): one 64-byte line = the same 8
+// columns of 4 rows, so the 4-row kernel reads one sequential stream. load16x4_s loads and sign-extends
+// 4 halves at once (then shift + mask: the 2^-112-scaled bit trick). Products exact as in
+// dot_f16_xs_simd; one f32x4 accumulator per row, then one transpose-add gives the 4 sums.
 #define F16DEC(p) wasm_v128_and(wasm_i32x4_shl(wasm_i32x4_load16x4(p), 13), mask)
 
 // 2..4 tokens (xs[0..3], repeats allowed; the first n are stored): each row is decoded once for all
-// of them; one accumulator per token, lanes of the final transpose-add = tokens
+// of them (row by row: a group's 4 rows share their cache lines); one accumulator per token, lanes of
+// the final transpose-add = tokens
 static void f16_simd_tokens(float *y, const bn_weight *w, const float *const xs[4], int n, int r0, int r1) {
-    const int cols = w->cols, rows = w->rows;
+    const int cols = w->cols, rows = w->rows, nc = cols / BN_F16_CHUNK, kt = nc * BN_F16_CHUNK;
     const v128_t mask = wasm_i32x4_splat((int32_t)0x8FFFE000u);
     for (int r = r0; r < r1; r++) {
-        const bn_fp16 *wr = (const bn_fp16 *)w->data + (size_t)r * cols;
+        const bn_fp16 *wr = bn_f16_row(w->data, cols, r);
         v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
-        int k = 0;
-        for (; k + 8 <= cols; k += 8) {
-            const v128_t lo = F16DEC(wr + k), hi = F16DEC(wr + k + 4);
+        for (int c = 0; c < nc; c++) {
+            const bn_fp16 *wc = wr + (size_t)BN_F16_STRIDE * c;
+            const int k = BN_F16_CHUNK * c;
+            const v128_t lo = F16DEC(wc), hi = F16DEC(wc + 4);
 #define F16TOK(a, x) a = F16_MADD(F16_MADD(a, lo, wasm_v128_load((x) + k)), hi, wasm_v128_load((x) + k + 4))
             F16TOK(a0, xs[0]);
             F16TOK(a1, xs[1]);
@@ -66,21 +82,16 @@ static void f16_simd_tokens(float *y, const bn_weight *w, const float *const xs[
         }
         float s[4];
         wasm_v128_store(s, hsum4_f32x4(a0, a1, a2, a3));
-        for (; k < cols; k++) {  // tail, same exact scaled products
-            const uint32_t u = ((uint32_t)(wr[k] & 0x8000) << 16) | ((uint32_t)(wr[k] & 0x7fff) << 13);
-            float f;
-            memcpy(&f, &u, 4);
-            for (int t = 0; t < 4; t++) s[t] += f * xs[t][k];
-        }
+        if (kt < cols)
+            for (int t = 0; t < 4; t++) s[t] += f16_tail(wr + (size_t)BN_F16_STRIDE * nc, xs[t] + kt, cols - kt);
         for (int t = 0; t < n; t++) y[(size_t)t * rows + r] = s[t] * BN_F16_UNSCALE;
     }
 }
 
 static void f16_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
-    const int cols = w->cols, rows = w->rows;
+    const int cols = w->cols, rows = w->rows, nc = cols / BN_F16_CHUNK, kt = nc * BN_F16_CHUNK;
     const size_t arb = bn_act_row_bytes(BN_TYPE_F16, cols);
     const v128_t mask = wasm_i32x4_splat((int32_t)0x8FFFE000u);
-#define F16ROW(a, wr) a = F16_MADD(F16_MADD(a, F16DEC(wr + k), x0), F16DEC(wr + k + 4), x1)
     int t0 = 0;
     for (; n_tokens - t0 >= 2; t0 += 4) {  // 2..4 tokens share each decoded row
         const int n = n_tokens - t0 < 4 ? n_tokens - t0 : 4;
@@ -88,38 +99,31 @@ static void f16_simd(float *y, const bn_weight *w, const void *act, int n_tokens
         for (int i = 0; i < 4; i++) xs[i] = (const float *)((const uint8_t *)act + arb * (t0 + (i < n ? i : n - 1)) + bn_align4((size_t)2 * cols));
         f16_simd_tokens(y + (size_t)t0 * rows, w, xs, n, r0, r1);
     }
+    // one token: whole 4-row groups, one stream; a group only partly inside [r0, r1) is computed whole
+    // (its other rows are real or zero padding rows, all in the packed bytes) and only its rows inside stored
     for (int t = t0; t < n_tokens; t++) {
         const float *xs = (const float *)((const uint8_t *)act + arb * t + bn_align4((size_t)2 * cols));
         float *yt = y + (size_t)t * rows;
-        int r = r0;
-        for (; r < r1 && (r % 4); r++) yt[r] = dot_f16_xs_simd((const bn_fp16 *)w->data + (size_t)r * cols, xs, cols);
-        for (; r + 4 <= r1; r += 4) {
-            const bn_fp16 *w0 = (const bn_fp16 *)w->data + (size_t)r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;
+        for (int g = r0 & ~(BN_F16_ROWS - 1); g < r1; g += BN_F16_ROWS) {
+            const bn_fp16 *wg = bn_f16_row(w->data, cols, g);
             v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
-            int k = 0;
-            for (; k + 8 <= cols; k += 8) {
-                const v128_t x0 = wasm_v128_load(xs + k), x1 = wasm_v128_load(xs + k + 4);
-                F16ROW(a0, w0);
-                F16ROW(a1, w1);
-                F16ROW(a2, w2);
-                F16ROW(a3, w3);
+            for (int c = 0; c < nc; c++, wg += BN_F16_STRIDE) {
+                const v128_t x0 = wasm_v128_load(xs + BN_F16_CHUNK * c), x1 = wasm_v128_load(xs + BN_F16_CHUNK * c + 4);
+#define F16ROW(a, i) a = F16_MADD(F16_MADD(a, F16DEC(wg + 8 * (i)), x0), F16DEC(wg + 8 * (i) + 4), x1)
+                F16ROW(a0, 0);
+                F16ROW(a1, 1);
+                F16ROW(a2, 2);
+                F16ROW(a3, 3);
+#undef F16ROW
             }
             float s[4];
             wasm_v128_store(s, hsum4_f32x4(a0, a1, a2, a3));
-            for (; k < cols; k++) {  // tail, same exact scaled products
-                const bn_fp16 *wr[4] = {w0, w1, w2, w3};
-                for (int i = 0; i < 4; i++) {
-                    const uint32_t u = ((uint32_t)(wr[i][k] & 0x8000) << 16) | ((uint32_t)(wr[i][k] & 0x7fff) << 13);
-                    float f;
-                    memcpy(&f, &u, 4);
-                    s[i] += f * xs[k];
-                }
-            }
-            for (int i = 0; i < 4; i++) yt[r + i] = s[i] * BN_F16_UNSCALE;
+            if (kt < cols)
+                for (int i = 0; i < 4; i++) s[i] += f16_tail(wg + 8 * i, xs + kt, cols - kt);
+            const int i0 = r0 > g ? r0 - g : 0, i1 = r1 - g < 4 ? r1 - g : 4;
+            for (int i = i0; i < i1; i++) yt[g + i] = s[i] * BN_F16_UNSCALE;
         }
-        for (; r < r1; r++) yt[r] = dot_f16_xs_simd((const bn_fp16 *)w->data + (size_t)r * cols, xs, cols);
     }
-#undef F16ROW
 }
 #undef F16DEC
 
