@@ -37,6 +37,71 @@ void bn_i2s_block_to_lanes(uint8_t *out, const uint8_t *b) {
     memcpy(out, w, 32);
 }
 
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+// bn_i2s_block_to_lanes with SIMD128, bit-identical: the same delta swaps on two u64 lanes at once, and the
+// byte spreads as byte interleaves (one shuffle per chunk), written straight to the two chunks
+static inline void block_to_lanes_simd(uint8_t *c0, uint8_t *c1, v128_t a, v128_t b) {  // a = q0 q1, b = q2 q3
+    v128_t t = wasm_v128_and(wasm_v128_xor(wasm_u64x2_shr(a, 4), b), wasm_i8x16_splat(0x0f));
+    b = wasm_v128_xor(b, t);
+    a = wasm_v128_xor(a, wasm_i64x2_shl(t, 4));
+    v128_t c = wasm_i64x2_shuffle(a, b, 0, 2), d = wasm_i64x2_shuffle(a, b, 1, 3);  // q0 q2, q1 q3
+    t = wasm_v128_and(wasm_v128_xor(wasm_u64x2_shr(c, 2), d), wasm_i8x16_splat(0x33));
+    d = wasm_v128_xor(d, t);
+    c = wasm_v128_xor(c, wasm_i64x2_shl(t, 2));
+    wasm_v128_store(c0, wasm_i8x16_shuffle(d, c, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31));  // q3, q2
+    wasm_v128_store(c1, wasm_i8x16_shuffle(d, c, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));          // q1, q0
+}
+#endif
+
+typedef struct {
+    const uint8_t *src;
+    uint8_t *out;
+    int rows, cols;
+    int bad;  // set (to 1) by any task that meets a code 3
+} i2s_pack_task;
+
+// rows [rows * ith / nth, rows * (ith + 1) / nth): rows are independent, so the pool shares them. Each
+// GGUF block of 128 codes becomes chunks 2b, 2b+1 of its row, at their interleaved places; the codes are
+// checked for the invalid value 3 in the same pass.
+static void pack_i2s_worker(void *arg, int ith, int nth, int thread) {
+    (void)thread;
+    i2s_pack_task *t = arg;
+    const int cols = t->cols, blocks_per_row = cols / QK_I2S;
+    const int r0 = (int)((int64_t)t->rows * ith / nth), r1 = (int)((int64_t)t->rows * (ith + 1) / nth);
+#if defined(__wasm_simd128__)
+    v128_t bad = wasm_i32x4_splat(0);
+    const v128_t m55 = wasm_i8x16_splat(0x55);
+#else
+    uint8_t bad = 0;
+#endif
+    for (int r = r0; r < r1; r++) {
+        uint8_t *row = (uint8_t *)bn_i2s_row(t->out, cols, r);
+        const uint8_t *src = t->src + (size_t)32 * blocks_per_row * r;
+        for (int b = 0; b < blocks_per_row; b++, src += 32) {
+            uint8_t *c0 = row + (size_t)BN_I2S_STRIDE * 2 * b;
+#if defined(__wasm_simd128__)
+            const v128_t qa = wasm_v128_load(src), qb = wasm_v128_load(src + 16);
+            // a code 3 sets both bits of a field: (v & v >> 1) & 0x55 (the u16 shift's carry lands in bit 7, masked)
+            bad = wasm_v128_or(bad, wasm_v128_and(wasm_v128_and(qa, wasm_u16x8_shr(qa, 1)), m55));
+            bad = wasm_v128_or(bad, wasm_v128_and(wasm_v128_and(qb, wasm_u16x8_shr(qb, 1)), m55));
+            block_to_lanes_simd(c0, c0 + BN_I2S_STRIDE, qa, qb);
+#else
+            for (int i = 0; i < 32; i++) bad |= src[i] & (src[i] >> 1) & 0x55;
+            uint8_t lanes[2 * BN_LANE_CHUNK_BYTES];
+            bn_i2s_block_to_lanes(lanes, src);
+            memcpy(c0, lanes, BN_LANE_CHUNK_BYTES);
+            memcpy(c0 + BN_I2S_STRIDE, lanes + BN_LANE_CHUNK_BYTES, BN_LANE_CHUNK_BYTES);
+#endif
+        }
+    }
+#if defined(__wasm_simd128__)
+    if (wasm_v128_any_true(bad)) __atomic_store_n(&t->bad, 1, __ATOMIC_RELAXED);
+#else
+    if (bad) __atomic_store_n(&t->bad, 1, __ATOMIC_RELAXED);
+#endif
+}
+
 BN_API bn_status bn_weight_pack_i2s(bn_weight *w, void *dst, const uint8_t *src, int rows, int cols) {
     if (!w || !dst || !src || rows <= 0 || cols <= 0) return BN_ERR_ARG;
     if (cols % QK_I2S || bn_weight_packed_bytes(BN_TYPE_I2_S, rows, cols) == 0) return BN_ERR_SHAPE;
@@ -44,22 +109,12 @@ BN_API bn_status bn_weight_pack_i2s(bn_weight *w, void *dst, const uint8_t *src,
     float scale;
     memcpy(&scale, src + n_bytes, 4);
     if (!isfinite(scale)) return BN_ERR_DATA;
-    uint8_t bad = 0;
-    for (size_t i = 0; i < n_bytes; i++) bad |= src[i] & (src[i] >> 1) & 0x55;  // any code 3?
-    if (bad) return BN_ERR_DATA;
-    // each GGUF block of 128 codes becomes chunks 2b, 2b+1 of its row, at their interleaved places
     uint8_t *out = dst;
-    const int blocks_per_row = cols / QK_I2S, padded = bn_i2s_padded_rows(rows);
+    const int padded = bn_i2s_padded_rows(rows);
     if (padded > rows) memset(out + (size_t)(padded - BN_I2S_ROWS) * (cols / 4), 0, (size_t)BN_I2S_ROWS * (cols / 4));
-    for (int r = 0; r < rows; r++) {
-        uint8_t *row = (uint8_t *)bn_i2s_row(out, cols, r);
-        for (int b = 0; b < blocks_per_row; b++) {
-            uint8_t lanes[2 * BN_LANE_CHUNK_BYTES];
-            bn_i2s_block_to_lanes(lanes, src + 32 * ((size_t)r * blocks_per_row + b));
-            memcpy(row + (size_t)BN_I2S_STRIDE * 2 * b, lanes, BN_LANE_CHUNK_BYTES);
-            memcpy(row + (size_t)BN_I2S_STRIDE * (2 * b + 1), lanes + BN_LANE_CHUNK_BYTES, BN_LANE_CHUNK_BYTES);
-        }
-    }
+    i2s_pack_task t = {src, out, rows, cols, 0};
+    bn_parallel(pack_i2s_worker, &t, rows >= 256 ? rows / 64 : 1);  // a 2B-4T layer is ~17 MB of codes
+    if (t.bad) return BN_ERR_DATA;
     w->type = BN_TYPE_I2_S;
     w->rows = rows;
     w->cols = cols;

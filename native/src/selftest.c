@@ -144,6 +144,13 @@ static void st_ternary(st_ctx *c, uint64_t *seed, int rows, int cols, int n_toke
         char what[64];
         snprintf(what, sizeof what, "i2s %dx%d t%d", rows, cols, n_tokens);
         check_matmul(c, what, &w, x, n_tokens, ref, 1, 0);
+        // one code made 3 at a seeded place: the pack (SIMD in the WASM build) must refuse the tensor
+        const size_t at = rng_next(seed) % ((size_t)rows * cols / 4);
+        const int f = (int)(rng_next(seed) % 4);
+        const uint8_t keep = gguf[at];
+        gguf[at] |= (uint8_t)(3 << 2 * f);
+        if (bn_weight_pack_i2s(&w, packed, gguf, rows, cols) != BN_ERR_DATA) ST_FAIL(c, "i2s pack %dx%d: code 3 at byte %zu field %d accepted", rows, cols, at, f);
+        gguf[at] = keep;
     }
     if (nb) {  // TQ2_0 and TQ1_0 over the same ternary values: identical to their ref and each other
         for (int b = 0; b < nb; b++) d[b] = bn_fp32_to_fp16(0.25f + (rng_next(seed) % 1000) / 512.0f);
