@@ -312,6 +312,8 @@ function decodeUtf8(buf: Uint8Array, start: number, len: number): string {
 
 /** Scratch UTF-16 units for the hand decoder: ≤ 64 bytes decode to ≤ 64 units. */
 const units = new Uint16Array(64);
+/** Reused argument arrays, one per length 0..64, for the final String.fromCharCode.apply. */
+const byLength: number[][] = Array.from({ length: 65 }, (_, n) => new Array<number>(n).fill(0));
 
 /** Strict hand decoder; undefined on any invalid sequence (overlong, surrogate, out of range, cut short). */
 function decodeShortUtf8(buf: Uint8Array, i: number, end: number): string | undefined {
@@ -346,7 +348,10 @@ function decodeShortUtf8(buf: Uint8Array, i: number, end: number): string | unde
       i += 4;
     } else return undefined;
   }
-  return String.fromCharCode.apply(null, units.subarray(0, n) as unknown as number[]);
+  // fromCharCode.apply over a plain array of exactly n elements: ~2x faster in V8 than over a typed subarray
+  const args = byLength[n]!;
+  for (let k = 0; k < n; k++) args[k] = units[k]!;
+  return String.fromCharCode.apply(null, args);
 }
 
 /** Runs a synchronous decoder over records [done, count), committing after each record and growing the buffer on NeedMore. */
