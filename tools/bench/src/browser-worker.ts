@@ -68,7 +68,8 @@ async function run(req: WorkerRequest): Promise<BrowserBenchResult[]> {
   });
   const model = await BitNet.load(blob, { kernels, threads, headType: s.head, contextLength: s.ctx, batchSize: s.batch });
   const loadMs = performance.now() - t0;
-  log(`loaded in ${Math.round(loadMs)} ms (${flavor}, ${threads} thread(s), nCtx ${model.plan.nCtx})`);
+  const lt = model.info.loadTimings;
+  log(`loaded in ${Math.round(loadMs)} ms (${flavor}, ${threads} thread(s), nCtx ${model.plan.nCtx}; ${lt ? `parse ${Math.round(lt.parseMs)}, plan ${Math.round(lt.planMs)}, tokenizer ${Math.round(lt.tokenizerMs)}, weights ${Math.round(lt.weightsMs)} ms` : 'no load timings'})`);
 
   const nVocab = model.hparams.nVocab;
   const base = {

@@ -50,26 +50,82 @@ class MemorySource implements ByteSource {
   }
 }
 
-class BlobSource implements ByteSource {
+/** Window of a Blob source: reads are served from windows of this size, the next one fetched ahead. */
+export const BLOB_WINDOW_BYTES = 32 * 1024 * 1024;
+/** Windows fetched ahead of the one being read. */
+const PREFETCH_WINDOWS = 1;
+
+/**
+ * A Blob/File. Each blob.slice().arrayBuffer() costs a round trip to wherever the browser keeps the blob (a
+ * disk-backed File from OPFS, a fetched body), and few large slices are much faster than many small ones
+ * (Chromium, 1.19 GB: 2.2 s in 8 MiB slices, 1.3 s in 64 MiB). So reads of up to `windowBytes` are cut
+ * from windows of that size, read sequentially, and the window after the current one is already being
+ * fetched while the caller works on this one (a loader that reads the file front to back waits only for
+ * what the blob delivers slower than it packs). Larger reads go straight to one slice.
+ */
+export class BlobSource implements ByteSource {
   readonly size: number;
   readonly name?: string;
-  constructor(private readonly blob: Blob) {
+  private win: { start: number; bytes: Uint8Array } | undefined;
+  /** Windows being fetched after the current one, in order. */
+  private ahead: { start: number; end: number; bytes: Promise<Uint8Array> }[] = [];
+  constructor(
+    private readonly blob: Blob,
+    private readonly windowBytes = BLOB_WINDOW_BYTES,
+  ) {
     this.size = blob.size;
     const n = (blob as { name?: unknown }).name;
     if (typeof n === 'string') this.name = n;
   }
-  async read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
-    throwIfAborted(signal);
-    checkRange(offset, length, this.size, this.name);
+  private async slice(start: number, end: number): Promise<Uint8Array> {
     let buf: ArrayBuffer;
     try {
-      buf = await this.blob.slice(offset, offset + length).arrayBuffer();
+      buf = await this.blob.slice(start, end).arrayBuffer();
     } catch (e) {
       throw new GgufError('io', `gguf: reading blob failed: ${(e as Error)?.message ?? e}`, { cause: e });
     }
-    throwIfAborted(signal);
-    if (buf.byteLength !== length) throw new GgufError('truncated', `gguf: blob returned ${buf.byteLength} of ${length} bytes`);
+    if (buf.byteLength !== end - start) throw new GgufError('truncated', `gguf: blob returned ${buf.byteLength} of ${end - start} bytes`);
     return new Uint8Array(buf);
+  }
+  /** Makes the window start at `start` (a prefetched one when it does), and keeps the next ones coming. */
+  private async moveTo(start: number): Promise<{ start: number; bytes: Uint8Array }> {
+    const a = this.ahead[0]?.start === start ? this.ahead.shift() : undefined;
+    if (!a) this.ahead = [];  // not a front-to-back reader after all: drop the prefetches
+    this.win = undefined;
+    let end = a ? a.end : Math.min(this.size, start + this.windowBytes);
+    const pending = a ? a.bytes : this.slice(start, end);
+    for (const q of this.ahead) end = q.end;
+    while (this.ahead.length < PREFETCH_WINDOWS && end < this.size) {
+      const next = Math.min(this.size, end + this.windowBytes);
+      const p = this.slice(end, next);
+      p.catch(() => undefined);  // an unused prefetch must not surface as an unhandled rejection
+      this.ahead.push({ start: end, end: next, bytes: p });
+      end = next;
+    }
+    const win = { start, bytes: await pending };
+    this.win = win;
+    return win;
+  }
+  async read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
+    throwIfAborted(signal);
+    checkRange(offset, length, this.size, this.name);
+    if (length > this.windowBytes) {
+      const out = await this.slice(offset, offset + length);
+      throwIfAborted(signal);
+      return out;
+    }
+    let w = this.win;
+    if (!w || offset < w.start || offset >= w.start + w.bytes.length) w = await this.moveTo(offset);
+    throwIfAborted(signal);
+    const end = w.start + w.bytes.length;
+    if (offset + length <= end) return w.bytes.subarray(offset - w.start, offset - w.start + length);
+    // across two windows: the tail of this one, then the head of the next (length <= window size)
+    const out = new Uint8Array(length);
+    out.set(w.bytes.subarray(offset - w.start));
+    const w2 = await this.moveTo(end);
+    throwIfAborted(signal);
+    out.set(w2.bytes.subarray(0, offset + length - end), end - offset);
+    return out;
   }
   async readInto(offset: number, target: Uint8Array, signal?: AbortSignal): Promise<number> {
     target.set(await this.read(offset, target.length, signal));
