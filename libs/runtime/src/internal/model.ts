@@ -604,6 +604,22 @@ export class BitNet {
 // ---------------------------------------------------------------------------------------------
 // Streaming tensors into the arena
 
+const YIELD_EVERY_MS = 20;
+const YIELD_EVERY_TENSORS = 4;
+
+/** Resolves after one macrotask turn (MessageChannel: no setTimeout clamping), so pending messages run. */
+function yieldToEventLoop(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((r) => setTimeout(r, 0));
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(0);
+  });
+}
+
 async function readChunk(source: ByteSource, offset: number, target: Uint8Array, signal?: AbortSignal): Promise<void> {
   if (source.readInto) {
     const n = await source.readInto(offset, target, signal);
@@ -630,7 +646,17 @@ async function loadTensors(
   };
   opts.onProgress?.({ loadedBytes: 0, totalBytes: total });
   let embedPtr = 0;
+  let lastYield = now();
+  let sinceYield = 0;
   for (const t of plan.tensors) {
+    // Reads served from memory (an in-memory source, a Blob window already fetched) resolve as microtasks:
+    // give the event loop a turn every few tensors or tens of milliseconds so that an abort that arrives as
+    // a message (a worker's cancel) is seen during the load, not after it.
+    if (++sinceYield > YIELD_EVERY_TENSORS || now() - lastYield > YIELD_EVERY_MS) {
+      await yieldToEventLoop();
+      lastYield = now();
+      sinceYield = 0;
+    }
     throwIfAborted(opts.signal, 'load');
     const dst = weightsBase + t.offset;
     const [cols = 1, rows = 1] = t.slot.shape;
