@@ -162,7 +162,7 @@ describe('lifecycle', () => {
 
   it('an abort that arrives as a message (a worker cancel) stops a load from memory or a Blob', async () => {
     const bytes = writeSynthModel(small);
-    for (const input of [bytes, new Blob([bytes])]) {
+    for (const input of [bytes, new Blob([new Uint8Array(bytes)])]) {
       const ac = new AbortController();
       const ch = new MessageChannel();
       ch.port1.onmessage = () => ac.abort();
