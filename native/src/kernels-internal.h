@@ -95,8 +95,9 @@ static_assert(sizeof(bn_act_i8) == 16, "bn_act_i8 size");
 #define BN_F16_UNSCALE 0x1p12f   // 2^-100 * 2^112
 
 size_t bn_act_row_bytes(int weight_type, int cols);
-// one GGUF I2_S block (128 codes, 32 bytes) -> two lane-layout chunks (32 bytes), pack-i2s.c
-void bn_i2s_block_to_lanes(uint8_t *out, const uint8_t *block);
+// one GGUF I2_S block (128 codes, 32 bytes) -> its two lane-layout chunks c0, c1 (16 bytes each; SIMD128
+// where compiled), pack-i2s.c
+void bn_i2s_block_to_chunks(uint8_t *c0, uint8_t *c1, const uint8_t *block);
 static inline size_t bn_align4(size_t n) { return (n + 3) & ~(size_t)3; }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 // rows interleaved in groups of BN_I2S_ROWS), without unpacking codes.
 #include "kernels-internal.h"
 
+#if !defined(__wasm_simd128__)
 // byte i of x (i < 4) -> byte 2i of the result, zeros between
 static inline uint64_t spread_bytes(uint64_t x) {
     x &= 0xffffffffu;
@@ -17,7 +18,7 @@ static inline uint64_t spread_bytes(uint64_t x) {
 // (rows <-> fields) done below with two rounds of delta swaps on all 8 columns i at once, after
 // which T_f byte i is exactly that byte; the chunks are then byte-interleaves of T3,T2 and T1,T0.
 // Same result as put_chunk() on the unpacked codes (the selftest checks decode results on it).
-void bn_i2s_block_to_lanes(uint8_t *out, const uint8_t *b) {
+static inline void block_to_lanes_scalar(uint8_t *c0, uint8_t *c1, const uint8_t *b) {
     uint64_t q0, q1, q2, q3, t;
     memcpy(&q0, b, 8);
     memcpy(&q1, b + 8, 8);
@@ -34,12 +35,12 @@ void bn_i2s_block_to_lanes(uint8_t *out, const uint8_t *b) {
         spread_bytes(q3) | spread_bytes(q2) << 8, spread_bytes(q3 >> 32) | spread_bytes(q2 >> 32) << 8,
         spread_bytes(q1) | spread_bytes(q0) << 8, spread_bytes(q1 >> 32) | spread_bytes(q0 >> 32) << 8,
     };
-    memcpy(out, w, 32);
+    memcpy(c0, w, BN_LANE_CHUNK_BYTES);
+    memcpy(c1, w + 2, BN_LANE_CHUNK_BYTES);
 }
-
-#if defined(__wasm_simd128__)
+#else
 #include <wasm_simd128.h>
-// bn_i2s_block_to_lanes with SIMD128, bit-identical: the same delta swaps on two u64 lanes at once, and the
+// The same transpose with SIMD128 (the WASM builds), bit-identical: the same delta swaps on two u64 lanes at once, and the
 // byte spreads as byte interleaves (one shuffle per chunk), written straight to the two chunks
 static inline void block_to_lanes_simd(uint8_t *c0, uint8_t *c1, v128_t a, v128_t b) {  // a = q0 q1, b = q2 q3
     v128_t t = wasm_v128_and(wasm_v128_xor(wasm_u64x2_shr(a, 4), b), wasm_i8x16_splat(0x0f));
@@ -53,6 +54,14 @@ static inline void block_to_lanes_simd(uint8_t *c0, uint8_t *c1, v128_t a, v128_
     wasm_v128_store(c1, wasm_i8x16_shuffle(d, c, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23));          // q1, q0
 }
 #endif
+
+void bn_i2s_block_to_chunks(uint8_t *c0, uint8_t *c1, const uint8_t *block) {
+#if defined(__wasm_simd128__)
+    block_to_lanes_simd(c0, c1, wasm_v128_load(block), wasm_v128_load(block + 16));
+#else
+    block_to_lanes_scalar(c0, c1, block);
+#endif
+}
 
 typedef struct {
     const uint8_t *src;
@@ -88,10 +97,7 @@ static void pack_i2s_worker(void *arg, int ith, int nth, int thread) {
             block_to_lanes_simd(c0, c0 + BN_I2S_STRIDE, qa, qb);
 #else
             for (int i = 0; i < 32; i++) bad |= src[i] & (src[i] >> 1) & 0x55;
-            uint8_t lanes[2 * BN_LANE_CHUNK_BYTES];
-            bn_i2s_block_to_lanes(lanes, src);
-            memcpy(c0, lanes, BN_LANE_CHUNK_BYTES);
-            memcpy(c0 + BN_I2S_STRIDE, lanes + BN_LANE_CHUNK_BYTES, BN_LANE_CHUNK_BYTES);
+            block_to_lanes_scalar(c0, c0 + BN_I2S_STRIDE, src);
 #endif
         }
     }

@@ -56,11 +56,8 @@ static void pack_tq_row(uint8_t *codes_out, float *d_out, const void *src, int t
                     const uint8_t v = blk->qs[32 * h + m];
                     rev[m] = (uint8_t)((v & 0x03) << 6 | (v & 0x0c) << 2 | (v & 0x30) >> 2 | (v & 0xc0) >> 6);
                 }
-                uint8_t lanes[2 * BN_LANE_CHUNK_BYTES];
-                bn_i2s_block_to_lanes(lanes, rev);
                 uint8_t *c0 = codes_out + (size_t)BN_I2S_STRIDE * (4 * b + 2 * h);
-                memcpy(c0, lanes, BN_LANE_CHUNK_BYTES);
-                memcpy(c0 + BN_I2S_STRIDE, lanes + BN_LANE_CHUNK_BYTES, BN_LANE_CHUNK_BYTES);
+                bn_i2s_block_to_chunks(c0, c0 + BN_I2S_STRIDE, rev);
             }
             d_out[b] = bn_fp16_to_fp32(blk->d);
         } else {
