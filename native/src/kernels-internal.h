@@ -62,9 +62,9 @@ static inline const int8_t *bn_q8_0_quants(const uint8_t *gb, int i) { return (c
 // sits at half 4g*pc + 32c + 8i, pc = cols rounded up to a multiple of 8 (the last chunk of a row padded
 // with zero halves when cols % 8 != 0, so every shape packs; kernels read those columns in a scalar
 // tail and never touch the padding). One 64-byte line holds the same 8 columns of the 4 rows, and the
-// 4-row decode kernel reads one sequential stream: on the 128256x2560 head (relaxed SIMD, 1 thread,
-// alternating runs on a shared 2-core machine) four separate 5120-byte row streams took 84-96 ms
-// (6.9-7.8 GB/s), the interleaved stream 79-85 ms (7.8-8.3 GB/s), read ceiling 9-11 GB/s. One row seen
+// 4-row decode kernel reads one sequential stream. On the 128256x2560 head (relaxed SIMD, both layouts
+// alternating in one process) that was no faster on 1 thread (medians 94-104 ms either way: prefetchers
+// follow four 5120-byte rows well, unlike the 640-byte TQ rows) and 4-5% faster on 2 threads. One row seen
 // alone is a chunk sequence with stride BN_F16_STRIDE halves: element k of row r is
 // bn_f16_row(data, cols, r)[BN_F16_STRIDE * (k / 8) + k % 8]. Attention's f16 KV cache is not packed.
 #define BN_F16_ROWS 4
