@@ -338,11 +338,12 @@ BN_API bn_status bn_weight_get_rows(float *out, const bn_weight *w, const int32_
     if (!out || !w || !w->data || !ids || n_ids <= 0) return BN_ERR_ARG;
     if (w->type == BN_TYPE_F32)  // packed layout = GGUF layout
         return bn_get_rows(out, w->data, w->type, w->rows, w->cols, ids, n_ids);
+    if (w->type != BN_TYPE_F16 && w->type != BN_TYPE_Q8_0) return BN_ERR_TYPE;
+    const int cols = w->cols;
+    if (w->rows <= 0 || cols <= 0 || (w->type == BN_TYPE_Q8_0 && cols % QK8_0)) return BN_ERR_SHAPE;
+    for (int i = 0; i < n_ids; i++)
+        if (ids[i] < 0 || ids[i] >= w->rows) return BN_ERR_RANGE;
     if (w->type == BN_TYPE_F16) {  // 4-row interleaved (kernels-internal.h): chunk by chunk
-        const int cols = w->cols;
-        if (w->rows <= 0 || cols <= 0) return BN_ERR_SHAPE;
-        for (int i = 0; i < n_ids; i++)
-            if (ids[i] < 0 || ids[i] >= w->rows) return BN_ERR_RANGE;
         for (int i = 0; i < n_ids; i++) {
             const bn_fp16 *row = bn_f16_row(w->data, cols, ids[i]);
             for (int c0 = 0; c0 < cols; c0 += BN_F16_CHUNK) {
@@ -353,11 +354,7 @@ BN_API bn_status bn_weight_get_rows(float *out, const bn_weight *w, const int32_
         }
         return BN_OK;
     }
-    if (w->type != BN_TYPE_Q8_0) return BN_ERR_TYPE;
-    const int cols = w->cols, nb = cols / QK8_0;
-    if (w->rows <= 0 || cols <= 0 || cols % QK8_0) return BN_ERR_SHAPE;
-    for (int i = 0; i < n_ids; i++)
-        if (ids[i] < 0 || ids[i] >= w->rows) return BN_ERR_RANGE;
+    const int nb = cols / QK8_0;
     for (int i = 0; i < n_ids; i++)
         for (int b = 0; b < nb; b++) {  // back to a GGUF block, then the reference decoder
             const uint8_t *gb = bn_q8_0_group_block(w->data, nb, ids[i], b);
