@@ -52,8 +52,6 @@ class MemorySource implements ByteSource {
 
 /** Window of a Blob source: reads are served from windows of this size, the next one fetched ahead. */
 export const BLOB_WINDOW_BYTES = 32 * 1024 * 1024;
-/** Windows fetched ahead of the one being read. */
-const PREFETCH_WINDOWS = 1;
 
 /**
  * A Blob/File. Each blob.slice().arrayBuffer() costs a round trip to wherever the browser keeps the blob (a
@@ -67,8 +65,8 @@ export class BlobSource implements ByteSource {
   readonly size: number;
   readonly name?: string;
   private win: { start: number; bytes: Uint8Array } | undefined;
-  /** Windows being fetched after the current one, in order. */
-  private ahead: { start: number; end: number; bytes: Promise<Uint8Array> }[] = [];
+  /** The window after the current one, being fetched. */
+  private ahead: { start: number; bytes: Promise<Uint8Array> } | undefined;
   constructor(
     private readonly blob: Blob,
     private readonly windowBytes = BLOB_WINDOW_BYTES,
@@ -87,20 +85,17 @@ export class BlobSource implements ByteSource {
     if (buf.byteLength !== end - start) throw new GgufError('truncated', `gguf: blob returned ${buf.byteLength} of ${end - start} bytes`);
     return new Uint8Array(buf);
   }
-  /** Makes the window start at `start` (a prefetched one when it does), and keeps the next ones coming. */
+  /** Makes the window start at `start` (the prefetched one when it does), and starts fetching the next. */
   private async moveTo(start: number): Promise<{ start: number; bytes: Uint8Array }> {
-    const a = this.ahead[0]?.start === start ? this.ahead.shift() : undefined;
-    if (!a) this.ahead = [];  // not a front-to-back reader after all: drop the prefetches
+    const a = this.ahead?.start === start ? this.ahead : undefined;  // else not front to back: drop it
     this.win = undefined;
-    let end = a ? a.end : Math.min(this.size, start + this.windowBytes);
+    const end = Math.min(this.size, start + this.windowBytes);
     const pending = a ? a.bytes : this.slice(start, end);
-    for (const q of this.ahead) end = q.end;
-    while (this.ahead.length < PREFETCH_WINDOWS && end < this.size) {
-      const next = Math.min(this.size, end + this.windowBytes);
-      const p = this.slice(end, next);
+    this.ahead = undefined;
+    if (end < this.size) {
+      const p = this.slice(end, Math.min(this.size, end + this.windowBytes));
       p.catch(() => undefined);  // an unused prefetch must not surface as an unhandled rejection
-      this.ahead.push({ start: end, end: next, bytes: p });
-      end = next;
+      this.ahead = { start: end, bytes: p };
     }
     const win = { start, bytes: await pending };
     this.win = win;
