@@ -213,6 +213,22 @@ typedef struct {
     int bad;  // set (atomically) when a value is inf/NaN after conversion
 } f16_pack_task;
 
+#if defined(__wasm_simd128__)
+// The whole chunks of an F16 source row straight into their packed places, checking for inf/NaN (all
+// exponent bits set) in the same pass; nonzero when there is one. A plain copy: the scalar path (memcpy
+// into a piece, a per-half check, memcpy out) ran at 0.75 GB/s on the 657 MB tied head.
+static unsigned f16_row_put_simd(bn_fp16 *row, const bn_fp16 *src, int n_chunks) {
+    const v128_t e = wasm_i16x8_splat(0x7c00);
+    v128_t bad = wasm_i16x8_splat(0);
+    for (int c = 0; c < n_chunks; c++) {
+        const v128_t v = wasm_v128_load(src + BN_F16_CHUNK * c);
+        bad = wasm_v128_or(bad, wasm_i16x8_eq(wasm_v128_and(v, e), e));
+        wasm_v128_store(row + (size_t)BN_F16_STRIDE * c, v);
+    }
+    return wasm_v128_any_true(bad);
+}
+#endif
+
 static void pack_f16_worker(void *arg, int ith, int nth, int thread) {
     (void)thread;
     f16_pack_task *t = arg;
@@ -223,7 +239,17 @@ static void pack_f16_worker(void *arg, int ith, int nth, int thread) {
     for (int r = r0; r < r1; r++) {
         const uint8_t *srow = t->s + t->src_rb * r;
         bn_fp16 *row = (bn_fp16 *)bn_f16_row(t->w->data, cols, t->row0 + r);
-        for (int c0 = 0; c0 < cols; c0 += F16_PIECE) {
+        int c_start = 0;  // first column left to the piece loop
+#if defined(__wasm_simd128__)
+        if (src_type == BN_TYPE_F16) {
+            if (f16_row_put_simd(row, (const bn_fp16 *)srow, cols / BN_F16_CHUNK)) {
+                __atomic_store_n(&t->bad, 1, __ATOMIC_RELAXED);
+                return;
+            }
+            c_start = cols / BN_F16_CHUNK * BN_F16_CHUNK;
+        }
+#endif
+        for (int c0 = c_start; c0 < cols; c0 += F16_PIECE) {
             const int n = cols - c0 < F16_PIECE ? cols - c0 : F16_PIECE;
             unsigned special = 0;
             if (src_type == BN_TYPE_F16) {

@@ -226,6 +226,16 @@ static void st_float(st_ctx *c, uint64_t *seed, int rows, int cols, int n_tokens
             bn_status st = BN_OK;
             for (int r = 0; r < rows && !st; r += 3) st = bn_weight_pack_rows(&w, r, h + (size_t)r * cols, BN_TYPE_F16, rows - r < 3 ? rows - r : 3);
             if (st || memcmp(fp, fwant, fb)) ST_FAIL(c, "f16 %dx%d: pack status %d or bytes differ", rows, cols, st);
+            {  // an inf or NaN anywhere (a whole chunk or the tail of a row) is refused with BN_ERR_DATA
+                const size_t at = (size_t)(rng_next(seed) % n);
+                const bn_fp16 keep = h[at];
+                h[at] = (bn_fp16)(rng_next(seed) & 1 ? 0xfc00 : 0x7e01);
+                const int r = (int)(at / (size_t)cols);
+                if (bn_weight_pack_rows(&w, r, h + (size_t)r * cols, BN_TYPE_F16, 1) != BN_ERR_DATA)
+                    ST_FAIL(c, "f16 %dx%d: non-finite half at %zu accepted", rows, cols, at);
+                h[at] = keep;
+                if (bn_weight_pack_rows(&w, r, h + (size_t)r * cols, BN_TYPE_F16, 1)) ST_FAIL(c, "f16 %dx%d: repack of row %d failed", rows, cols, r);
+            }
             const int32_t ids[3] = {rows - 1, 0, rows / 2};
             if (bn_weight_get_rows(got, &w, ids, 3) || bn_get_rows(want, h, BN_TYPE_F16, rows, cols, ids, 3) || memcmp(got, want, (size_t)cols * 3 * 4))
                 ST_FAIL(c, "f16 %dx%d: get_rows from the packed copy differs", rows, cols);

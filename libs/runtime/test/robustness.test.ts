@@ -110,6 +110,7 @@ describe('lifecycle', () => {
     const lt = model.info.loadTimings!;
     for (const v of Object.values(lt)) expect(v).toBeGreaterThanOrEqual(0);
     expect(lt.totalMs).toBeGreaterThanOrEqual(lt.parseMs + lt.planMs + lt.tokenizerMs + lt.weightsMs - 1e-6);
+    expect(lt.readWaitMs).toBeLessThanOrEqual(lt.weightsMs + 1e-6);  // a part of the weights phase
     const plain = model.eval([1, 2, 3, 4]).slice();
     model.reset();
     model.setProfiling(true);

@@ -69,7 +69,7 @@ async function run(req: WorkerRequest): Promise<BrowserBenchResult[]> {
   const model = await BitNet.load(blob, { kernels, threads, headType: s.head, contextLength: s.ctx, batchSize: s.batch });
   const loadMs = performance.now() - t0;
   const lt = model.info.loadTimings;
-  log(`loaded in ${Math.round(loadMs)} ms (${flavor}, ${threads} thread(s), nCtx ${model.plan.nCtx}; ${lt ? `parse ${Math.round(lt.parseMs)}, plan ${Math.round(lt.planMs)}, tokenizer ${Math.round(lt.tokenizerMs)}, weights ${Math.round(lt.weightsMs)} ms` : 'no load timings'})`);
+  log(`loaded in ${Math.round(loadMs)} ms (${flavor}, ${threads} thread(s), nCtx ${model.plan.nCtx}; ${lt ? `parse ${Math.round(lt.parseMs)}, plan ${Math.round(lt.planMs)}, tokenizer ${Math.round(lt.tokenizerMs)}, weights ${Math.round(lt.weightsMs)} (read wait ${Math.round(lt.readWaitMs)}) ms` : 'no load timings'})`);
 
   const nVocab = model.hparams.nVocab;
   const base = {

@@ -65,7 +65,7 @@ describe('bitnet generate / eval / bench', () => {
       expect(sum).toBeGreaterThan(0);
       expect(sum).toBeLessThanOrEqual(msPerToken * 1.5 + 0.05);
       const phases = x.load_phases_ms as Record<string, number>;
-      for (const k of ['parse', 'plan', 'tokenizer', 'weights', 'total']) expect(phases[k]).toBeGreaterThanOrEqual(0);
+      for (const k of ['parse', 'plan', 'tokenizer', 'weights', 'readWait', 'total']) expect(phases[k]).toBeGreaterThanOrEqual(0);
     }
     // without --profile there is no profile field
     const plain = JSON.parse(run(['bench', '--model', MODEL, '-p', '8', '-n', '0', '-t', '1', '--reps', '1', '--json']).stdout);

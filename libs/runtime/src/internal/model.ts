@@ -103,6 +103,9 @@ export interface LoadTimings {
   tokenizerMs: number;
   /** Allocating the arena, reading the tensors and packing them into the kernels' layouts. */
   weightsMs: number;
+  /** The part of weightsMs spent waiting for the source's bytes (the rest is packing and bookkeeping): tells a slow
+   * storage or network from slow packing. */
+  readWaitMs: number;
   totalMs: number;
 }
 
@@ -350,7 +353,7 @@ export class BitNet {
       const logitsPtr = base + Math.ceil(plan.weightBytes / 64) * 64;
       const tokensPtr = logitsPtr + Math.ceil((4 * hp.nVocab * plan.logitRows) / 64) * 64;
       const stateBase = logitsPtr + plan.ioBytes;
-      await loadTensors(k, source, plan, model, weightsBase, stateBase, opts);
+      const readWaitMs = await loadTensors(k, source, plan, model, weightsBase, stateBase, opts);
       const tWeights = now();
       k.check(k.fn.bn_model_set_state!(model, stateBase, plan.totalBytes - (stateBase - arena), plan.nCtx, plan.maxBatch, threads), 'bn_model_set_state');
       k.check(k.fn.bn_model_check!(model), 'bn_model_check');
@@ -359,6 +362,7 @@ export class BitNet {
         planMs: tPlanned - tParsed,
         tokenizerMs: tTokenizer - tPlanned,
         weightsMs: tWeights - tTokenizer,  // includes the one memory growth for the arena
+        readWaitMs,
         totalMs: now() - t0,
       };
       const info: ModelInfo = { ...describe(gguf, hp, plan), threads, flavor: k.flavor, loadTimings };
@@ -620,13 +624,16 @@ function yieldToEventLoop(): Promise<void> {
   });
 }
 
-async function readChunk(source: ByteSource, offset: number, target: Uint8Array, signal?: AbortSignal): Promise<void> {
+/** Reads `target.length` bytes at `offset` into `target`; returns the milliseconds spent waiting for them. */
+async function readChunk(source: ByteSource, offset: number, target: Uint8Array, signal?: AbortSignal): Promise<number> {
+  const t = now();
   if (source.readInto) {
     const n = await source.readInto(offset, target, signal);
     if (n !== target.length) throw new BitNetError('load_failed', `short read at ${offset}: ${n} of ${target.length} bytes`);
   } else {
     target.set(await source.read(offset, target.length, signal));
   }
+  return now() - t;
 }
 
 async function loadTensors(
@@ -637,7 +644,7 @@ async function loadTensors(
   weightsBase: number,
   staging: number,
   opts: LoadOptions,
-): Promise<void> {
+): Promise<number> {
   const total = plan.tensors.reduce((s, t) => s + (t.load === 'alias' ? 0 : t.info.byteLength), 0);
   let loaded = 0;
   const progress = (n: number) => {
@@ -646,6 +653,13 @@ async function loadTensors(
   };
   opts.onProgress?.({ loadedBytes: 0, totalBytes: total });
   let embedPtr = 0;
+  let readWait = 0;
+  const read = async (offset: number, n: number): Promise<Uint8Array> => {
+    const t = now();
+    const bytes = await source.read(offset, n, opts.signal);
+    readWait += now() - t;
+    return bytes;
+  };
   let lastYield = now();
   let sinceYield = 0;
   for (const t of plan.tensors) {
@@ -666,7 +680,7 @@ async function loadTensors(
         // stored as is (the embedding table): straight into its final place, chunk by chunk
         for (let off = 0; off < t.info.byteLength; off += STREAM_CHUNK_BYTES) {
           const n = Math.min(STREAM_CHUNK_BYTES, t.info.byteLength - off);
-          await readChunk(source, src + off, k.heapU8().subarray(dst + off, dst + off + n), opts.signal);
+          readWait += await readChunk(source, src + off, k.heapU8().subarray(dst + off, dst + off + n), opts.signal);
           progress(n);
         }
         embedPtr = dst;
@@ -678,7 +692,7 @@ async function loadTensors(
         break;
       }
       case 'i2s': {
-        await readChunk(source, src, k.heapU8().subarray(staging, staging + t.info.byteLength), opts.signal);
+        readWait += await readChunk(source, src, k.heapU8().subarray(staging, staging + t.info.byteLength), opts.signal);
         progress(t.info.byteLength);
         const st = k.fn.bn_weight_pack_i2s!(weightSlot(k, model, t), dst, staging, rows, cols);
         if (st !== 0) throw new BitNetError(st === 8 ? 'load_failed' : 'kernels', `tensor ${t.slot.name}: I2_S data rejected by the kernels (status ${st})`);
@@ -693,7 +707,7 @@ async function loadTensors(
         for (let r = 0; r < rows; r += perChunk) {
           const nr = Math.min(perChunk, rows - r);
           const n = nr * rowBytes;
-          await readChunk(source, src + r * rowBytes, k.heapU8().subarray(staging, staging + n), opts.signal);
+          readWait += await readChunk(source, src + r * rowBytes, k.heapU8().subarray(staging, staging + n), opts.signal);
           progress(n);
           const st = k.fn.bn_weight_pack_rows!(w, r, staging, t.info.type, nr);
           // status 8 (BN_ERR_DATA): inf/NaN in an F16 matrix, which the f16 kernels do not propagate
@@ -704,7 +718,7 @@ async function loadTensors(
       }
       case 'vector': {
         const n = t.info.byteLength;
-        const bytes = await source.read(src, n, opts.signal);
+        const bytes = await read(src, n);
         progress(n);
         const f32 = k.heapF32().subarray(dst >>> 2, (dst >>> 2) + cols);
         const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -718,7 +732,7 @@ async function loadTensors(
         break;
       }
       case 'scale': {
-        const bytes = await source.read(src, 4, opts.signal);
+        const bytes = await read(src, 4);
         progress(4);
         const s = new DataView(bytes.buffer, bytes.byteOffset, 4).getFloat32(0, true);
         if (!Number.isFinite(s)) throw new BitNetError('load_failed', `tensor ${t.slot.name} is not finite`);
@@ -727,4 +741,5 @@ async function loadTensors(
       }
     }
   }
+  return readWait;
 }
