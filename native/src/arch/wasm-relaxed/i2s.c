@@ -15,8 +15,8 @@
 //                fields in their own accumulator, divided out exactly at the end;
 //   rx_dot_rows  decode, the 4 rows of an interleaved group sharing each activation load (rx_tq_rows4:
 //                the same per 256-block for TQ, whose packed codes use the I2_S layout);
-//   rx_tile_4x2  I2_S prefill, 4 rows x 2 tokens over codes expanded once per row group (rx_prefill_i2s);
-//   rx_tile_2x4  TQ prefill, 2 rows x 4 tokens, unpacking in registers.
+//   rx_tile_4x2  prefill (I2_S and TQ), 4 rows x 2 tokens over codes expanded once per row group and
+//                token group (rx_prefill_i2s, rx_prefill_tq).
 // Integer sums are exact, so results are bit-identical to the references whatever the order; the i16
 // accumulators are folded to i32 before they can overflow (bounds at each kernel).
 // Only the i16x8 dot is used: Node 20's i32x4.relaxed_dot_i8x16_i7x16_add_s is wrong (toolchain.md).
@@ -101,55 +101,6 @@ static void rx_dot_rows(int32_t *out, const uint8_t *codes, const int8_t *p, int
     for (int cb = 0; cb < n_chunks; cb += 8) acc = wasm_i32x4_add(acc, rx_rows4_sum(codes, p, cb, cb + 8 < n_chunks ? cb + 8 : n_chunks));
     wasm_v128_store(out, acc);
 }
-// Prefill tile: 2 rows (codes, codes_b: their first chunks; chunks `stride` bytes apart — for I2_S rows r,
-// r+1 of one interleaved group, for TQ two contiguous rows) x 4 tokens, true codes, 8 i16 accumulators; each code field is extracted once and used for 4 tokens,
-// each activation vector once for 2 rows: per chunk 8 code loads (L1; re-reading beats keeping the two
-// code vectors live) + 14 unpack ops, 16 activation loads, 32 dots and 32 adds for 512 multiply-adds
-// (1.4x the GOPS of the former 1-row x 4-token kernel, tools/bench/bin/kernels.mjs i2s_prefill). Same bound as rx_dot_rows: fold every 8 chunks (into
-// memory: 8 more live vectors would not fit the registers). Lane t of out[i] = sum code_{r+i} * q_t.
-static void rx_tile_2x4(v128_t out[2], const uint8_t *codes, const uint8_t *codes_b, size_t stride, const int8_t *const p[4], int n_chunks) {
-    const v128_t m = wasm_i8x16_splat(0x03);
-    v128_t acc[8];
-    for (int i = 0; i < 8; i++) acc[i] = wasm_i32x4_splat(0);
-    const int8_t *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
-    for (int cb = 0; cb < n_chunks; cb += 8) {
-        const int ce = cb + 8 < n_chunks ? cb + 8 : n_chunks;
-        v128_t a0 = wasm_i16x8_splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        for (int c = cb; c < ce; c++) {
-            const uint8_t *wa = codes + stride * (size_t)c, *wb = codes_b + stride * (size_t)c;  // re-read per field: fewer live registers
-            const size_t o = 64 * (size_t)c;
-#define RX_FIELD(k)                                                                                         \
-            do {                                                                                            \
-                const v128_t ea = wasm_v128_and(wasm_u16x8_shr(wasm_v128_load(wa), 2 * (k)), m);                         \
-                const v128_t eb = wasm_v128_and(wasm_u16x8_shr(wasm_v128_load(wb), 2 * (k)), m);                         \
-                v128_t x = wasm_v128_load(p0 + o + 16 * (k));                                               \
-                a0 = wasm_i16x8_add(a0, RDOT(x, ea)); b0 = wasm_i16x8_add(b0, RDOT(x, eb));                 \
-                x = wasm_v128_load(p1 + o + 16 * (k));                                                      \
-                a1 = wasm_i16x8_add(a1, RDOT(x, ea)); b1 = wasm_i16x8_add(b1, RDOT(x, eb));                 \
-                x = wasm_v128_load(p2 + o + 16 * (k));                                                      \
-                a2 = wasm_i16x8_add(a2, RDOT(x, ea)); b2 = wasm_i16x8_add(b2, RDOT(x, eb));                 \
-                x = wasm_v128_load(p3 + o + 16 * (k));                                                      \
-                a3 = wasm_i16x8_add(a3, RDOT(x, ea)); b3 = wasm_i16x8_add(b3, RDOT(x, eb));                 \
-            } while (0)
-            RX_FIELD(0);
-            RX_FIELD(1);
-            RX_FIELD(2);
-            RX_FIELD(3);
-#undef RX_FIELD
-        }
-        acc[0] = wasm_i32x4_add(acc[0], wasm_i32x4_extadd_pairwise_i16x8(a0));
-        acc[1] = wasm_i32x4_add(acc[1], wasm_i32x4_extadd_pairwise_i16x8(a1));
-        acc[2] = wasm_i32x4_add(acc[2], wasm_i32x4_extadd_pairwise_i16x8(a2));
-        acc[3] = wasm_i32x4_add(acc[3], wasm_i32x4_extadd_pairwise_i16x8(a3));
-        acc[4] = wasm_i32x4_add(acc[4], wasm_i32x4_extadd_pairwise_i16x8(b0));
-        acc[5] = wasm_i32x4_add(acc[5], wasm_i32x4_extadd_pairwise_i16x8(b1));
-        acc[6] = wasm_i32x4_add(acc[6], wasm_i32x4_extadd_pairwise_i16x8(b2));
-        acc[7] = wasm_i32x4_add(acc[7], wasm_i32x4_extadd_pairwise_i16x8(b3));
-    }
-    out[0] = hsum4_i32x4(acc[0], acc[1], acc[2], acc[3]);
-    out[1] = hsum4_i32x4(acc[4], acc[5], acc[6], acc[7]);
-}
-
 // Prefill, I2_S: rows in their interleaved groups of 4, each group's codes expanded once per token group
 // into an L1 scratch (field m of chunk c of row i at 64 (4c + m) + 16i: the 4 rows' code vectors of one
 // field side by side, in the order the tile reads them), then a 4-row x 2-token tile over the expanded
@@ -176,48 +127,53 @@ static void rx_expand4(uint8_t *e, const uint8_t *group, int n_chunks) {
         }
 }
 
-// out[2i + t] = row i's codes . the activations of token t (t = 0: pa, 1: pb); e: rx_expand4's codes
-static void rx_tile_4x2(int32_t out[RXP_ROWS * RXP_TOK], const uint8_t *e, const int8_t *pa, const int8_t *pb, int n_fields) {
-    v128_t acc[RXP_ROWS * RXP_TOK];
-    for (int i = 0; i < RXP_ROWS * RXP_TOK; i++) acc[i] = wasm_i32x4_splat(0);
-    for (int k0 = 0; k0 < n_fields; k0 += RXP_FOLD) {
-        const int k1 = k0 + RXP_FOLD < n_fields ? k0 + RXP_FOLD : n_fields;
-        v128_t a0 = wasm_i16x8_splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+// Row i's expanded codes (e: rx_expand4) . the activations of token a (pa) and of token b (pb) over fields
+// [k0, k1) (at most RXP_FOLD: the i16 bound), as i32x4 with row i in lane i: *sa for token a, *sb for b
+static inline __attribute__((always_inline)) void rx_fields_4x2(v128_t *sa, v128_t *sb, const uint8_t *e, const int8_t *pa, const int8_t *pb, int k0, int k1) {
+    v128_t a0 = wasm_i16x8_splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
 #pragma clang loop unroll(disable)
-        for (int k = k0; k < k1; k++) {
-            const v128_t xa = wasm_v128_load(pa + 16 * k), xb = wasm_v128_load(pb + 16 * k);
-            const uint8_t *ek = e + 64 * k;
-            v128_t c = wasm_v128_load(ek);
-            a0 = wasm_i16x8_add(a0, RDOT(xa, c));
-            b0 = wasm_i16x8_add(b0, RDOT(xb, c));
-            c = wasm_v128_load(ek + 16);
-            a1 = wasm_i16x8_add(a1, RDOT(xa, c));
-            b1 = wasm_i16x8_add(b1, RDOT(xb, c));
-            c = wasm_v128_load(ek + 32);
-            a2 = wasm_i16x8_add(a2, RDOT(xa, c));
-            b2 = wasm_i16x8_add(b2, RDOT(xb, c));
-            c = wasm_v128_load(ek + 48);
-            a3 = wasm_i16x8_add(a3, RDOT(xa, c));
-            b3 = wasm_i16x8_add(b3, RDOT(xb, c));
-        }
-        acc[0] = wasm_i32x4_add(acc[0], wasm_i32x4_extadd_pairwise_i16x8(a0));
-        acc[1] = wasm_i32x4_add(acc[1], wasm_i32x4_extadd_pairwise_i16x8(b0));
-        acc[2] = wasm_i32x4_add(acc[2], wasm_i32x4_extadd_pairwise_i16x8(a1));
-        acc[3] = wasm_i32x4_add(acc[3], wasm_i32x4_extadd_pairwise_i16x8(b1));
-        acc[4] = wasm_i32x4_add(acc[4], wasm_i32x4_extadd_pairwise_i16x8(a2));
-        acc[5] = wasm_i32x4_add(acc[5], wasm_i32x4_extadd_pairwise_i16x8(b2));
-        acc[6] = wasm_i32x4_add(acc[6], wasm_i32x4_extadd_pairwise_i16x8(a3));
-        acc[7] = wasm_i32x4_add(acc[7], wasm_i32x4_extadd_pairwise_i16x8(b3));
+    for (int k = k0; k < k1; k++) {
+        const v128_t xa = wasm_v128_load(pa + 16 * k), xb = wasm_v128_load(pb + 16 * k);
+        const uint8_t *ek = e + 64 * k;
+        v128_t c = wasm_v128_load(ek);
+        a0 = wasm_i16x8_add(a0, RDOT(xa, c));
+        b0 = wasm_i16x8_add(b0, RDOT(xb, c));
+        c = wasm_v128_load(ek + 16);
+        a1 = wasm_i16x8_add(a1, RDOT(xa, c));
+        b1 = wasm_i16x8_add(b1, RDOT(xb, c));
+        c = wasm_v128_load(ek + 32);
+        a2 = wasm_i16x8_add(a2, RDOT(xa, c));
+        b2 = wasm_i16x8_add(b2, RDOT(xb, c));
+        c = wasm_v128_load(ek + 48);
+        a3 = wasm_i16x8_add(a3, RDOT(xa, c));
+        b3 = wasm_i16x8_add(b3, RDOT(xb, c));
     }
-    wasm_v128_store(out, hsum4_i32x4(acc[0], acc[1], acc[2], acc[3]));
-    wasm_v128_store(out + 4, hsum4_i32x4(acc[4], acc[5], acc[6], acc[7]));
+    *sa = hsum4_i32x4(wasm_i32x4_extadd_pairwise_i16x8(a0), wasm_i32x4_extadd_pairwise_i16x8(a1), wasm_i32x4_extadd_pairwise_i16x8(a2), wasm_i32x4_extadd_pairwise_i16x8(a3));
+    *sb = hsum4_i32x4(wasm_i32x4_extadd_pairwise_i16x8(b0), wasm_i32x4_extadd_pairwise_i16x8(b1), wasm_i32x4_extadd_pairwise_i16x8(b2), wasm_i32x4_extadd_pairwise_i16x8(b3));
+}
+
+// The same over all n_fields, folded every RXP_FOLD fields
+static void rx_tile_4x2(v128_t *sa, v128_t *sb, const uint8_t *e, const int8_t *pa, const int8_t *pb, int n_fields) {
+    v128_t acc_a = wasm_i32x4_splat(0), acc_b = acc_a;
+    for (int k0 = 0; k0 < n_fields; k0 += RXP_FOLD) {
+        v128_t fa, fb;
+        rx_fields_4x2(&fa, &fb, e, pa, pb, k0, k0 + RXP_FOLD < n_fields ? k0 + RXP_FOLD : n_fields);
+        acc_a = wasm_i32x4_add(acc_a, fa);
+        acc_b = wasm_i32x4_add(acc_b, fb);
+    }
+    *sa = acc_a;
+    *sb = acc_b;
+}
+
+// Token group size of the prefill kernels: as many permuted activation rows of `cols` as fit RXP_SCRATCH,
+// at most 16, a multiple of the tile's 2
+static inline int rx_token_group(int cols) {
+    const int g = RXP_SCRATCH / cols;
+    return g < RXP_TOK ? RXP_TOK : g > 16 ? 16 : g & ~(RXP_TOK - 1);
 }
 
 static void rx_prefill_i2s(float *y, const bn_weight *w, const void *act, size_t arb, int n_tokens, int r0, int r1) {
-    const int cols = w->cols, rows = w->rows, n_chunks = cols / BN_LANE_CHUNK;
-    // token group: as many permuted activation rows as fit the scratch budget (a multiple of the tile's 2)
-    int g = RXP_SCRATCH / cols;
-    g = g < RXP_TOK ? RXP_TOK : g > 16 ? 16 : g & ~(RXP_TOK - 1);
+    const int cols = w->cols, rows = w->rows, n_chunks = cols / BN_LANE_CHUNK, g = rx_token_group(cols);
     uint8_t e[(size_t)RXP_ROWS * cols] __attribute__((aligned(16)));
     int8_t perm[(size_t)g * cols] __attribute__((aligned(16)));
     for (int t0 = 0; t0 < n_tokens; t0 += g) {
@@ -227,14 +183,16 @@ static void rx_prefill_i2s(float *y, const bn_weight *w, const void *act, size_t
             rx_expand4(e, bn_i2s_row(w->data, cols, rg), n_chunks);
             for (int t = 0; t < nt; t += RXP_TOK) {
                 const int tb = t + 1 < nt ? t + 1 : t;  // an odd last token pairs with itself
-                int32_t s[RXP_ROWS * RXP_TOK];
-                rx_tile_4x2(s, e, perm + (size_t)t * cols, perm + (size_t)tb * cols, 4 * n_chunks);
-                for (int i = 0; i < RXP_ROWS; i++) {
-                    const int r = rg + i;
-                    if (r < r0 || r >= r1) continue;  // rows of the group outside this call's range (or padding)
-                    for (int j = 0; j < RXP_TOK && t + j < nt; j++) {
-                        const bn_act_i8 *h = (const bn_act_i8 *)((const uint8_t *)act + arb * (t0 + t + j));
-                        y[(size_t)(t0 + t + j) * rows + r] = (float)(s[2 * i + j] - h->sum) / h->s * w->scale;
+                int32_t s[RXP_TOK][RXP_ROWS];
+                v128_t sa, sb;
+                rx_tile_4x2(&sa, &sb, e, perm + (size_t)t * cols, perm + (size_t)tb * cols, 4 * n_chunks);
+                wasm_v128_store(s[0], sa);
+                wasm_v128_store(s[1], sb);
+                for (int j = 0; j < RXP_TOK && t + j < nt; j++) {
+                    const bn_act_i8 *h = (const bn_act_i8 *)((const uint8_t *)act + arb * (t0 + t + j));
+                    for (int i = 0; i < RXP_ROWS; i++) {
+                        const int r = rg + i;
+                        if (r >= r0 && r < r1) y[(size_t)(t0 + t + j) * rows + r] = (float)(s[j][i] - h->sum) / h->s * w->scale;  // else outside this call's rows, or padding
                     }
                 }
             }
@@ -287,14 +245,59 @@ static float rx_tq_1(const uint8_t *codes, const float *dw, int nb, const int8_t
     return sumf;
 }
 
+// TQ prefill: the I2_S prefill's row groups, expanded codes and 4x2 tile (the packed codes share the
+// layout), one 256-block (16 fields) at a time: per block the tile's integer sums (row i in lane i) become
+// floats in the lanes, lane i adding (float)(sumi - qsum) * (d_a * d_w[row i]) block after block, the
+// operations and order of the one-token path, so the results are bit-identical to it.
+static void rx_prefill_tq(float *y, const bn_weight *w, const void *act, size_t arb, int n_tokens, int r0, int r1) {
+    const int cols = w->cols, rows = w->rows, nb = cols / QK_K, n_chunks = cols / BN_LANE_CHUNK, g = rx_token_group(cols);
+    const float *dw = bn_tq_scales(w->data, rows, cols);
+    uint8_t e[(size_t)RXP_ROWS * cols] __attribute__((aligned(16)));
+    int8_t perm[(size_t)g * cols] __attribute__((aligned(16)));
+    for (int t0 = 0; t0 < n_tokens; t0 += g) {
+        const int nt = n_tokens - t0 < g ? n_tokens - t0 : g;
+        for (int t = 0; t < nt; t++) {
+            const block_q8_K *b = (const block_q8_K *)((const uint8_t *)act + arb * (t0 + t));
+            for (int k = 0; k < nb; k++) permute_act(perm + (size_t)t * cols + QK_K * k, b[k].qs, QK_K / BN_LANE_CHUNK);
+        }
+        for (int rg = r0 & ~(RXP_ROWS - 1); rg < r1; rg += RXP_ROWS) {
+            rx_expand4(e, bn_i2s_row(w->data, cols, rg), n_chunks);
+            // the group's block scales, row i in lane i (padding rows repeat the last real row: never stored)
+            const float *dwr[RXP_ROWS];
+            for (int i = 0; i < RXP_ROWS; i++) dwr[i] = dw + (size_t)(rg + i < rows ? rg + i : rows - 1) * nb;
+            for (int t = 0; t < nt; t += RXP_TOK) {
+                const int tb = t + 1 < nt ? t + 1 : t;  // an odd last token pairs with itself
+                const block_q8_K *ba = (const block_q8_K *)((const uint8_t *)act + arb * (t0 + t)), *bb = (const block_q8_K *)((const uint8_t *)act + arb * (t0 + tb));
+                const int32_t *qa = (const int32_t *)((const int16_t *)(ba + nb) + cols), *qb = (const int32_t *)((const int16_t *)(bb + nb) + cols);
+                const int8_t *pa = perm + (size_t)t * cols, *pb = perm + (size_t)tb * cols;
+                v128_t fa = wasm_f32x4_splat(0.0f), fb = fa;
+                for (int k = 0; k < nb; k++) {
+                    v128_t sa, sb;
+                    rx_fields_4x2(&sa, &sb, e, pa, pb, 16 * k, 16 * k + 16);
+                    const v128_t dwk = wasm_f32x4_make(dwr[0][k], dwr[1][k], dwr[2][k], dwr[3][k]);
+                    fa = wasm_f32x4_add(fa, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(sa, wasm_i32x4_splat(qa[k]))), wasm_f32x4_mul(wasm_f32x4_splat(ba[k].d), dwk)));
+                    fb = wasm_f32x4_add(fb, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(sb, wasm_i32x4_splat(qb[k]))), wasm_f32x4_mul(wasm_f32x4_splat(bb[k].d), dwk)));
+                }
+                float f[RXP_TOK][RXP_ROWS];
+                wasm_v128_store(f[0], fa);
+                wasm_v128_store(f[1], fb);
+                for (int j = 0; j < RXP_TOK && t + j < nt; j++)
+                    for (int i = 0; i < RXP_ROWS; i++) {
+                        const int r = rg + i;
+                        if (r >= r0 && r < r1) y[(size_t)(t0 + t + j) * rows + r] = f[j][i];
+                    }
+            }
+        }
+    }
+}
+
 void bn_tq_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
     const int cols = w->cols, rows = w->rows, nb = cols / QK_K;
     const size_t arb = bn_act_row_bytes(w->type, cols);
     const uint8_t *wd = w->data;
     const float *dw = bn_tq_scales(wd, rows, cols);
-    const int ng = n_tokens < 4 ? n_tokens : 4;
-    int8_t perm[(size_t)ng * cols] __attribute__((aligned(16)));
     if (n_tokens == 1) {
+        int8_t perm[cols] __attribute__((aligned(16)));
         const block_q8_K *b = act;
         const int32_t *qsum = (const int32_t *)((const int16_t *)(b + nb) + cols);
         for (int k = 0; k < nb; k++) permute_act(perm + QK_K * k, b[k].qs, QK_K / BN_LANE_CHUNK);
@@ -304,50 +307,7 @@ void bn_tq_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, 
         for (; r < r1; r++) y[r] = rx_tq_1(bn_i2s_row(wd, cols, r), dw + (size_t)r * nb, nb, perm, b, qsum);
         return;
     }
-    // prefill: token groups of 4 (short groups repeat their first token), rows in pairs (a lone last row
-    // pairs with itself), the 2x4 tile per 256-block giving each row's 4 token sums as one i32x4; the
-    // float accumulation runs in the lanes (lane t = token t), sumi * (d_a * d_w) block after block in
-    // the reference's order, so the results equal the one-token path's bit for bit
-    v128_t qs_v[nb], da_v[nb];  // per block: the 4 tokens' sums of q and activation scales
-    for (int t0 = 0; t0 < n_tokens; t0 += 4) {
-        const int nt = n_tokens - t0 < 4 ? n_tokens - t0 : 4;
-        const block_q8_K *b[4];
-        const int32_t *qsum[4];
-        const int8_t *p[4];
-        for (int t = 0; t < 4; t++) {
-            const int tt = t < nt ? t : 0;
-            b[t] = (const block_q8_K *)((const uint8_t *)act + arb * (t0 + tt));
-            qsum[t] = (const int32_t *)((const int16_t *)(b[t] + nb) + cols);
-            p[t] = perm + (size_t)tt * cols;
-            if (t < nt)
-                for (int k = 0; k < nb; k++) permute_act(perm + (size_t)t * cols + QK_K * k, b[t][k].qs, QK_K / BN_LANE_CHUNK);
-        }
-        for (int k = 0; k < nb; k++) {
-            qs_v[k] = wasm_i32x4_make(qsum[0][k], qsum[1][k], qsum[2][k], qsum[3][k]);
-            da_v[k] = wasm_f32x4_make(b[0][k].d, b[1][k].d, b[2][k].d, b[3][k].d);
-        }
-        for (int r = r0; r < r1; r += 2) {
-            const int rb = r + 1 < r1 ? r + 1 : r;
-            v128_t fa = wasm_f32x4_splat(0.0f), fb = fa;
-            for (int k = 0; k < nb; k++) {
-                const int8_t *pk[4] = {p[0] + QK_K * k, p[1] + QK_K * k, p[2] + QK_K * k, p[3] + QK_K * k};
-                const size_t o = (size_t)BN_I2S_STRIDE * 4 * k;
-                v128_t sv[2];
-                rx_tile_2x4(sv, bn_i2s_row(wd, cols, r) + o, bn_i2s_row(wd, cols, rb) + o, BN_I2S_STRIDE, pk, QK_K / BN_LANE_CHUNK);
-                fa = wasm_f32x4_add(fa, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(sv[0], qs_v[k])),
-                                                       wasm_f32x4_mul(da_v[k], wasm_f32x4_splat(dw[(size_t)r * nb + k]))));
-                fb = wasm_f32x4_add(fb, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(sv[1], qs_v[k])),
-                                                       wasm_f32x4_mul(da_v[k], wasm_f32x4_splat(dw[(size_t)rb * nb + k]))));
-            }
-            float sa[4], sb[4];
-            wasm_v128_store(sa, fa);
-            wasm_v128_store(sb, fb);
-            for (int t = 0; t < nt; t++) {
-                y[(size_t)(t0 + t) * rows + r] = sa[t];
-                if (rb != r) y[(size_t)(t0 + t) * rows + rb] = sb[t];
-            }
-        }
-    }
+    rx_prefill_tq(y, w, act, arb, n_tokens, r0, r1);
 }
 
 #endif  // __wasm_relaxed_simd__
