@@ -383,7 +383,8 @@ BN_API int bn_selftest(uint32_t seed, int verbose) {
     st_ctx c = {0, verbose};
     uint64_t s = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)seed << 17 | 1);
     static const int tern[][3] = {{8, 128, 1}, {37, 256, 3}, {64, 640, 1}, {13, 768, 5}, {5, 4352, 1}, {6, 8448, 2}, {17, 512, 9}, {14, 512, 1},
-                                  {9, 8448, 13}};  // the last: relaxed I2_S prefill over several token groups (a partial and an odd one)
+                                  {9, 8448, 13}, {5, 256, 21}};  // the last: prefill over two token groups (relaxed and SIMD128: 16 and
+                                                                  // an odd 5)
     for (size_t i = 0; i < sizeof tern / sizeof tern[0]; i++) st_ternary(&c, &s, tern[i][0], tern[i][1], tern[i][2]);
     static const int flt[][3] = {{7, 32, 1}, {33, 96, 3}, {16, 256, 1}, {5, 1000, 2}, {9, 2560, 1}, {6, 100, 2}, {13, 64, 5}, {11, 36, 4}, {3, 13, 1}};
     for (size_t i = 0; i < sizeof flt / sizeof flt[0]; i++) st_float(&c, &s, flt[i][0], flt[i][1], flt[i][2]);
