@@ -69,6 +69,25 @@ static void pack_tq_row(uint8_t *codes_out, float *d_out, const void *src, int t
     }
 }
 
+typedef struct {
+    bn_weight *w;
+    int row0, n_rows;
+    const uint8_t *s;
+    size_t src_rb;
+} tq_pack_task;
+
+// rows [row0 + n_rows * ith / nth, ...) of a TQ1_0/TQ2_0 pack (a pool task)
+static void pack_tq_worker(void *arg, int ith, int nth, int thread) {
+    (void)thread;
+    const tq_pack_task *t = arg;
+    const int cols = t->w->cols, r0 = (int)((int64_t)t->n_rows * ith / nth), r1 = (int)((int64_t)t->n_rows * (ith + 1) / nth);
+    float *d = (float *)bn_tq_scales(t->w->data, t->w->rows, cols);
+    for (int r = r0; r < r1; r++) {
+        const int row = t->row0 + r;
+        pack_tq_row((uint8_t *)bn_i2s_row(t->w->data, cols, row), d + (size_t)row * (cols / QK_K), t->s + t->src_rb * r, t->w->type, cols);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Row-wise packing of the other types
 
@@ -296,11 +315,8 @@ BN_API bn_status bn_weight_pack_rows(bn_weight *w, int row0, const void *src, in
     if (is_ternary(dt)) {
         if (dt == BN_TYPE_I2_S || src_type != dt) return BN_ERR_TYPE;  // I2_S: bn_weight_pack_i2s
         uint8_t *codes = w->data;
-        float *d = (float *)bn_tq_scales(codes, w->rows, cols);
-        for (int r = 0; r < n_rows; r++) {
-            const int row = row0 + r;
-            pack_tq_row((uint8_t *)bn_i2s_row(codes, cols, row), d + (size_t)row * (cols / QK_K), s + src_rb * r, dt, cols);
-        }
+        tq_pack_task t = {w, row0, n_rows, s, src_rb};
+        bn_parallel(pack_tq_worker, &t, n_rows >= 64 ? n_rows / 32 : 1);  // rows are independent
         for (int row = w->rows; row0 + n_rows == w->rows && row % BN_I2S_ROWS; row++)  // padding rows: zero codes
             for (int c = 0; c < cols / BN_LANE_CHUNK; c++) memset((uint8_t *)bn_i2s_row(codes, cols, row) + (size_t)BN_I2S_STRIDE * c, 0, BN_LANE_CHUNK_BYTES);
         return BN_OK;
