@@ -107,11 +107,18 @@ static_assert(sizeof(block_q6_K) == 210, "block_q6_K size");
 #define BN_I2S_TAIL_BYTES 32
 static inline size_t bn_i2s_file_bytes(size_t rows, size_t cols) { return rows * cols / 4 + BN_I2S_TAIL_BYTES; }
 
+// Widest matrix the kernels take (columns = the inner dimension of a matmul). The matmul kernels keep
+// per-call scratch proportional to it on the stack (at most 256 KB at this width; the main thread has 1 MB,
+// pool threads 2 MB), so bn_weight_packed_bytes returns 0 above it and every packing or matmul call refuses
+// the shape (BN_ERR_SHAPE) instead of overrunning a stack. The widest inner dimension of a published
+// LLaMA-family model is 53248 (405B's feed-forward); BitNet models go to 14336.
+#define BN_MAX_COLS 32768
+
 // Status codes returned by every exported function (never abort).
 typedef enum {
     BN_OK = 0,
     BN_ERR_ARG = 1,       // null pointer, negative or zero size
-    BN_ERR_SHAPE = 2,     // a dimension is not a multiple of what the type needs
+    BN_ERR_SHAPE = 2,     // a dimension is not a multiple of what the type needs, or wider than BN_MAX_COLS
     BN_ERR_TYPE = 3,      // unsupported tensor type for this operation
     BN_ERR_NOMEM = 4,     // allocation failed
     BN_ERR_THREADS = 5,   // thread pool could not start or thread count out of range

@@ -8,7 +8,7 @@
 static int is_ternary(int type) { return type == BN_TYPE_I2_S || type == BN_TYPE_TQ1_0 || type == BN_TYPE_TQ2_0; }
 
 BN_API size_t bn_weight_packed_bytes(int type, int rows, int cols) {
-    if (rows <= 0 || cols <= 0) return 0;
+    if (rows <= 0 || cols <= 0 || cols > BN_MAX_COLS) return 0;
     double n;
     switch (type) {
     case BN_TYPE_I2_S: if (cols % QK_I2S) return 0; n = (double)bn_i2s_padded_rows(rows) * cols / 4; break;

@@ -24,4 +24,4 @@ export {
   type CreateKernelsOptions,
 } from './internal/loader';
 export { detectWasmFeatures, hasRelaxedSimd, type WasmFeatures } from './internal/features';
-export { BnType, allocWeight, writeWeight, readWeight, type BnWeightFields } from './internal/weights';
+export { BnType, BN_MAX_COLS, allocWeight, writeWeight, readWeight, type BnWeightFields } from './internal/weights';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseGguf, readTensorData, toByteSource, type GgufFile } from '@bitnet-wasm/gguf';
-import { loadNodeKernels, allocWeight, readWeight, BnType, type Kernels } from './node';
+import { loadNodeKernels, allocWeight, readWeight, BnType, BN_MAX_COLS, type Kernels } from './node';
 
 const FIX = process.env.BITNET_FIXTURES ?? join(__dirname, '../../../../shared/fixtures');
 const BN_TYPE = BnType;
@@ -54,6 +54,13 @@ describe.each(['st', 'mt'] as const)('kernels (%s flavour)', (flavor) => {
     k = await loadNodeKernels({ flavor, threads: flavor === 'mt' ? 4 : 1 });
   });
   afterAll(() => k.dispose());
+
+  it('BN_MAX_COLS mirrors the widest matrix the kernels take', () => {
+    for (const type of [BnType.I2_S, BnType.TQ2_0, BnType.Q8_0, BnType.F16, BnType.F32]) {
+      expect(k.fn.bn_weight_packed_bytes!(type, 4, BN_MAX_COLS)).toBeGreaterThan(0);
+      expect(k.fn.bn_weight_packed_bytes!(type, 4, BN_MAX_COLS + 256)).toBe(0);
+    }
+  });
 
   it('SIMD128 and portable kernels match the scalar references (bn_selftest)', () => {
     expect(k.fn.bn_kernels_active_id!()).toBe(1); // the SIMD128 set is the one in use

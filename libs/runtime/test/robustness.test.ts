@@ -45,6 +45,14 @@ describe('bad models are refused with a typed error', () => {
     await expectCode(BitNet.load(bytes, { kernels }), 'unsupported_type');
   });
 
+  it('a matrix wider than the kernels take (BN_MAX_COLS columns) is a typed error before any allocation', async () => {
+    // feed_forward_length 40960: ffn_down has 40960 columns; the kernels keep per-call scratch of that width
+    const bytes = writeSynthModel({ ...small, nLayer: 1, nFf: 40960 });
+    const e = await expectCode(BitNet.load(bytes, { kernels }), 'unsupported_type');
+    expect(e.message).toContain('blk.0.ffn_down.weight');
+    expect(e.message).toContain('40960');
+  });
+
   it('unknown architecture and missing hyperparameters', async () => {
     await expectCode(BitNet.load(writeSynthModel({ ...small, extraMetadata: [{ key: 'general.architecture', type: 8, value: 'gpt-j' }] }), { kernels }), 'unsupported_architecture');
     await expectCode(

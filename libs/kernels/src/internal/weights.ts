@@ -20,6 +20,9 @@ export const BnType = {
   I2_S: 36,
 } as const;
 
+/** BN_MAX_COLS (native/include/bitnet-common.h): the widest matrix (inner dimension) the kernels take. */
+export const BN_MAX_COLS = 32768;
+
 /** The fields of a packed weight (`bn_weight` in native/include/bitnet-kernels.h). */
 export interface BnWeightFields {
   type: number;

@@ -4,6 +4,7 @@
  * engine either grows memory once or refuses before any weight byte is read.
  */
 import { GGML_TYPE, ggmlTypeName, type GgufFile, type GgufTensorInfo } from '@bitnet-wasm/gguf';
+import { BN_MAX_COLS } from '@bitnet-wasm/kernels';
 import { BitNetError } from './errors';
 import { findTensor, sameShape, tensorSlots, type HParams, type TensorSlot } from './hparams';
 
@@ -126,6 +127,7 @@ export function planTensors(file: GgufFile, hp: HParams, headType: HeadType, pac
         place({ slot, info, packedType: T.F32, bytes: 0, load: 'scale' });
         break;
       case 'matrix': {
+        if (cols > BN_MAX_COLS) throw unsupported(`matrix ${rows}×${cols} is wider than the kernels take (at most ${BN_MAX_COLS} columns)`);
         const bytes = packedBytes(info.type, rows, cols);
         if (!bytes) throw unsupported(`is not supported for a ${rows}×${cols} matrix by the kernels`);
         place({ slot, info, packedType: info.type, bytes, load: info.type === T.I2_S ? 'i2s' : 'rows' });
