@@ -14,7 +14,7 @@
 // V8 and read the 4 rows of a group in 4 passes. I2_S prefill (several tokens) expands a row group's codes
 // to int16 once per group of 16 tokens and runs a 4-row x 2-token tile over them (lane_tile_4x2): in-process
 // A/B, 128 tokens, 27 -> 33-35 GOPS against the former 1-row x 4-token kernel that extracted codes in
-// registers. TQ prefill runs the one-token path token after token.
+// registers. TQ prefill runs the same tile per 256-block (tq_prefill).
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 #include "../../kernels-internal.h"
@@ -191,23 +191,62 @@ static v128_t tq_rows4(const uint8_t *codes, const float *dw, int nb, const int1
     return acc;
 }
 
-void bn_tq_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
-    const int cols = w->cols, rows = w->rows, nb = cols / QK_K;
-    const size_t arb = bn_act_row_bytes(w->type, cols);
-    const uint8_t *wd = w->data;
-    const float *dw = bn_tq_scales(wd, rows, cols);
-    int16_t as[cols] __attribute__((aligned(16)));
-    for (int t = 0; t < n_tokens; t++) {
-        const block_q8_K *b = (const block_q8_K *)((const uint8_t *)act + arb * t);
-        const int16_t *q16 = (const int16_t *)(b + nb);
-        const int32_t *qsum = (const int32_t *)(q16 + cols);
-        float *yt = y + (size_t)t * rows;
-        lane_prescale(as, q16, cols / BN_LANE_CHUNK);
-        int r = r0;
-        for (; r < r1 && r % BN_I2S_ROWS; r++) yt[r] = tq_row_1(bn_i2s_row(wd, cols, r), dw + (size_t)r * nb, nb, as, b, qsum);
-        for (; r + BN_I2S_ROWS <= r1; r += BN_I2S_ROWS) wasm_v128_store(yt + r, tq_rows4(bn_i2s_row(wd, cols, r), dw + (size_t)r * nb, nb, as, b, qsum));
-        for (; r < r1; r++) yt[r] = tq_row_1(bn_i2s_row(wd, cols, r), dw + (size_t)r * nb, nb, as, b, qsum);
+// TQ prefill: the I2_S prefill's expanded codes and 4x2 tile (the packed codes share the layout), one
+// 256-block (32 fields) at a time; per block the integer sums (row i in lane i) become floats in the lanes
+// exactly as tq_rows4 does it, so the results equal the one-token path's bit for bit.
+static void tq_prefill(float *y, const bn_weight *w, const void *act, size_t arb, int n_tokens, int r0, int r1) {
+    const int cols = w->cols, rows = w->rows, nb = cols / QK_K, n_chunks = cols / BN_LANE_CHUNK;
+    const float *dw = bn_tq_scales(w->data, rows, cols);
+    int16_t e[(size_t)4 * cols] __attribute__((aligned(16)));  // lane_expand4
+    for (int t0 = 0; t0 < n_tokens; t0 += 16) {
+        const int nt = n_tokens - t0 < 16 ? n_tokens - t0 : 16;
+        for (int rg = r0 & ~(BN_I2S_ROWS - 1); rg < r1; rg += BN_I2S_ROWS) {
+            lane_expand4(e, bn_i2s_row(w->data, cols, rg), n_chunks);
+            const float *dwr[BN_I2S_ROWS];  // padding rows repeat the last real row's scales (never stored)
+            for (int i = 0; i < BN_I2S_ROWS; i++) dwr[i] = dw + (size_t)(rg + i < rows ? rg + i : rows - 1) * nb;
+            for (int t = 0; t < nt; t += 2) {
+                const int tb = t + 1 < nt ? t + 1 : t;  // an odd last token pairs with itself
+                const block_q8_K *ba = (const block_q8_K *)((const uint8_t *)act + arb * (t0 + t)), *bb = (const block_q8_K *)((const uint8_t *)act + arb * (t0 + tb));
+                const int16_t *qa = (const int16_t *)(ba + nb), *qb = (const int16_t *)(bb + nb);
+                const int32_t *sa_q = (const int32_t *)(qa + cols), *sb_q = (const int32_t *)(qb + cols);
+                v128_t fa = wasm_f32x4_splat(0.0f), fb = fa;
+                for (int k = 0; k < nb; k++) {
+                    v128_t sa, sb;
+                    lane_tile_4x2(&sa, &sb, e + (size_t)32 * 32 * k, qa + QK_K * k, qb + QK_K * k, 32);
+                    const v128_t dwk = wasm_f32x4_make(dwr[0][k], dwr[1][k], dwr[2][k], dwr[3][k]);
+                    fa = wasm_f32x4_add(fa, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(sa, wasm_i32x4_splat(sa_q[k]))), wasm_f32x4_mul(wasm_f32x4_splat(ba[k].d), dwk)));
+                    fb = wasm_f32x4_add(fb, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(sb, wasm_i32x4_splat(sb_q[k]))), wasm_f32x4_mul(wasm_f32x4_splat(bb[k].d), dwk)));
+                }
+                float f[2][BN_I2S_ROWS];
+                wasm_v128_store(f[0], fa);
+                wasm_v128_store(f[1], fb);
+                for (int j = 0; j < 2 && t + j < nt; j++)
+                    for (int i = 0; i < BN_I2S_ROWS; i++) {
+                        const int r = rg + i;
+                        if (r >= r0 && r < r1) y[(size_t)(t0 + t + j) * rows + r] = f[j][i];
+                    }
+            }
+        }
     }
+}
+
+void bn_tq_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
+    const int cols = w->cols, nb = cols / QK_K;
+    if (n_tokens > 1) {
+        tq_prefill(y, w, act, bn_act_row_bytes(w->type, cols), n_tokens, r0, r1);
+        return;
+    }
+    const uint8_t *wd = w->data;
+    const float *dw = bn_tq_scales(wd, w->rows, cols);
+    const block_q8_K *b = act;
+    const int16_t *q16 = (const int16_t *)(b + nb);
+    const int32_t *qsum = (const int32_t *)(q16 + cols);
+    int16_t as[cols] __attribute__((aligned(16)));
+    lane_prescale(as, q16, cols / BN_LANE_CHUNK);
+    int r = r0;
+    for (; r < r1 && r % BN_I2S_ROWS; r++) y[r] = tq_row_1(bn_i2s_row(wd, cols, r), dw + (size_t)r * nb, nb, as, b, qsum);
+    for (; r + BN_I2S_ROWS <= r1; r += BN_I2S_ROWS) wasm_v128_store(y + r, tq_rows4(bn_i2s_row(wd, cols, r), dw + (size_t)r * nb, nb, as, b, qsum));
+    for (; r < r1; r++) y[r] = tq_row_1(bn_i2s_row(wd, cols, r), dw + (size_t)r * nb, nb, as, b, qsum);
 }
 
 #endif  // __wasm_simd128__
