@@ -25,10 +25,12 @@
 // each defeat them), and one 64-byte line holds the same 64 columns of 4 rows. Rows are padded to a
 // multiple of 4 with zero bytes (their outputs are never written). One row seen alone is a chunk
 // sequence with stride BN_I2S_STRIDE.
-// TQ1_0/TQ2_0 packed: the codes exactly as I2_S (interleaved, padded rows), then rows*(cols/256) f32
-// block scales, row-major (bn_tq_scales). Same reason: the 4-row TQ decode kernel streaming four
-// separate 640-byte rows ran at 2.3 GB/s against 3.8 for one row at a time (a single stream) and 5.5+
-// on the interleaved layout (2560x2560, relaxed SIMD, from DRAM).
+// TQ1_0/TQ2_0 packed: the codes exactly as I2_S (interleaved, padded rows), then the f32 block scales
+// interleaved the same way: group g, block k holds the 4 rows' scales side by side (bn_tq_row_scales;
+// padding rows' scales are zero). Same reason: the 4-row TQ decode kernel streaming four separate
+// 640-byte rows ran at 2.3 GB/s against 3.8 for one row at a time (a single stream) and 5.5+ on the
+// interleaved layout (2560x2560, relaxed SIMD, from DRAM); with row-major scales, each 4-row group also
+// read 4 scale rows (with 2 threads, 2.1 GB/s less than I2_S: kernels.mjs tq2_0_decode_stream).
 #define BN_I2S_ROWS 4
 #define BN_I2S_STRIDE (BN_I2S_ROWS * BN_LANE_CHUNK_BYTES)
 static inline int bn_i2s_padded_rows(int rows) { return (rows + BN_I2S_ROWS - 1) / BN_I2S_ROWS * BN_I2S_ROWS; }
@@ -37,9 +39,14 @@ static inline const uint8_t *bn_i2s_row(const void *data, int cols, int r) {
     return (const uint8_t *)data + (size_t)(r & ~(BN_I2S_ROWS - 1)) * (size_t)(cols / 4) + (size_t)BN_LANE_CHUNK_BYTES * (r & (BN_I2S_ROWS - 1));
 }
 
-// f32 block scales of a packed TQ matrix: row r, block k at [r * (cols / 256) + k]
+// f32 block scales of a packed TQ matrix (padded rows included)
 static inline const float *bn_tq_scales(const void *data, int rows, int cols) {
     return (const float *)((const uint8_t *)data + (size_t)bn_i2s_padded_rows(rows) * (size_t)(cols / 4));
+}
+// row r's first block scale within those scales: block k at [BN_I2S_ROWS * k]; for a row at the start
+// of a group, [BN_I2S_ROWS * k .. + 3] are block k's scales of the group's 4 rows
+static inline const float *bn_tq_row_scales(const float *scales, int cols, int r) {
+    return scales + (size_t)(r & ~(BN_I2S_ROWS - 1)) * (size_t)(cols / QK_K) + (r & (BN_I2S_ROWS - 1));
 }
 
 // Q8_0 packed ("4-row interleaved"): rows in groups of BN_Q8_0_ROWS = 4 (the last group padded with zero

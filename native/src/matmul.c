@@ -120,7 +120,7 @@ static void tq_generic(float *y, const bn_weight *w, const void *act, int n_toke
                 int32_t qsum = 0;
                 for (int j = 0; j < QK_K / 16; j++) qsum += a[b].bsums[j];
                 const int32_t sumi = lane_dot_generic(codes + (size_t)BN_I2S_STRIDE * 4 * b, BN_I2S_STRIDE, a[b].qs, QK_K) - qsum;
-                sumf += (float)sumi * (a[b].d * dw[(size_t)r * nb + b]);
+                sumf += (float)sumi * (a[b].d * bn_tq_row_scales(dw, cols, r)[BN_I2S_ROWS * b]);
             }
             y[(size_t)t * rows + r] = sumf;
         }

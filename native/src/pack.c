@@ -14,7 +14,7 @@ BN_API size_t bn_weight_packed_bytes(int type, int rows, int cols) {
     case BN_TYPE_I2_S: if (cols % QK_I2S) return 0; n = (double)bn_i2s_padded_rows(rows) * cols / 4; break;
     case BN_TYPE_TQ1_0: case BN_TYPE_TQ2_0:
         if (cols % QK_K) return 0;
-        n = (double)bn_i2s_padded_rows(rows) * cols / 4 + (double)rows * (cols / QK_K) * 4;
+        n = (double)bn_i2s_padded_rows(rows) * cols / 4 + (double)bn_i2s_padded_rows(rows) * (cols / QK_K) * 4;
         break;
     case BN_TYPE_Q8_0:  // 4-row interleaved: rows padded to a multiple of 4
         if (cols % QK8_0) return 0;
@@ -42,6 +42,7 @@ static inline void put_chunk(uint8_t *dst, const uint8_t *codes) {
 
 // One TQ row (cols/256 GGUF blocks) -> lane-layout codes (chunk c at codes_out + BN_I2S_STRIDE * c,
 // kernels-internal.h) + f32 scales.
+// codes_out: the row's first chunk; d_out: its first block scale (block b at [BN_I2S_ROWS * b])
 static void pack_tq_row(uint8_t *codes_out, float *d_out, const void *src, int type, int cols) {
     uint8_t codes[QK_K];
     for (int b = 0; b < cols / QK_K; b++) {
@@ -59,11 +60,11 @@ static void pack_tq_row(uint8_t *codes_out, float *d_out, const void *src, int t
                 uint8_t *c0 = codes_out + (size_t)BN_I2S_STRIDE * (4 * b + 2 * h);
                 bn_i2s_block_to_chunks(c0, c0 + BN_I2S_STRIDE, rev);
             }
-            d_out[b] = bn_fp16_to_fp32(blk->d);
+            d_out[BN_I2S_ROWS * b] = bn_fp16_to_fp32(blk->d);
         } else {
             const block_tq1_0 *blk = (const block_tq1_0 *)src + b;
             for (int j = 0; j < QK_K; j++) codes[j] = (uint8_t)bn_tq1_code_at(blk, j);
-            d_out[b] = bn_fp16_to_fp32(blk->d);
+            d_out[BN_I2S_ROWS * b] = bn_fp16_to_fp32(blk->d);
             for (int c = 0; c < QK_K / BN_LANE_CHUNK; c++) put_chunk(codes_out + (size_t)BN_I2S_STRIDE * (4 * b + c), codes + 64 * c);
         }
     }
@@ -84,7 +85,7 @@ static void pack_tq_worker(void *arg, int ith, int nth, int thread) {
     float *d = (float *)bn_tq_scales(t->w->data, t->w->rows, cols);
     for (int r = r0; r < r1; r++) {
         const int row = t->row0 + r;
-        pack_tq_row((uint8_t *)bn_i2s_row(t->w->data, cols, row), d + (size_t)row * (cols / QK_K), t->s + t->src_rb * r, t->w->type, cols);
+        pack_tq_row((uint8_t *)bn_i2s_row(t->w->data, cols, row), (float *)bn_tq_row_scales(d, cols, row), t->s + t->src_rb * r, t->w->type, cols);
     }
 }
 
@@ -317,8 +318,11 @@ BN_API bn_status bn_weight_pack_rows(bn_weight *w, int row0, const void *src, in
         uint8_t *codes = w->data;
         tq_pack_task t = {w, row0, n_rows, s, src_rb};
         bn_parallel(pack_tq_worker, &t, n_rows >= 64 ? n_rows / 32 : 1);  // rows are independent
-        for (int row = w->rows; row0 + n_rows == w->rows && row % BN_I2S_ROWS; row++)  // padding rows: zero codes
+        for (int row = w->rows; row0 + n_rows == w->rows && row % BN_I2S_ROWS; row++) {  // padding rows: zero codes and scales
             for (int c = 0; c < cols / BN_LANE_CHUNK; c++) memset((uint8_t *)bn_i2s_row(codes, cols, row) + (size_t)BN_I2S_STRIDE * c, 0, BN_LANE_CHUNK_BYTES);
+            float *ds = (float *)bn_tq_row_scales(bn_tq_scales(codes, w->rows, cols), cols, row);
+            for (int b = 0; b < cols / QK_K; b++) ds[BN_I2S_ROWS * b] = 0.0f;
+        }
         return BN_OK;
     }
     if (dt == BN_TYPE_Q8_0) return pack_q8_0_rows(w, row0, s, src_rb, src_type, n_rows);

@@ -229,7 +229,7 @@ static v128_t rx_tq_rows4(const uint8_t *codes, const float *dw, int nb, const i
     v128_t acc = wasm_f32x4_splat(0.0f);
     for (int k = 0; k < nb; k++) {
         const v128_t sumi = wasm_i32x4_sub(rx_rows4_sum(codes, p, 4 * k, 4 * k + 4), wasm_i32x4_splat(qsum[k]));
-        const v128_t d = wasm_f32x4_mul(wasm_f32x4_splat(b[k].d), wasm_f32x4_make(dw[k], dw[nb + k], dw[2 * nb + k], dw[3 * nb + k]));
+        const v128_t d = wasm_f32x4_mul(wasm_f32x4_splat(b[k].d), wasm_v128_load(dw + BN_I2S_ROWS * k));
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), d));
     }
     return acc;
@@ -240,7 +240,7 @@ static float rx_tq_1(const uint8_t *codes, const float *dw, int nb, const int8_t
     float sumf = 0.0f;
     for (int k = 0; k < nb; k++) {
         const int32_t sumi = rx_dot_1(codes + (size_t)BN_I2S_STRIDE * 4 * k, BN_I2S_STRIDE, p + QK_K * k, QK_K / BN_LANE_CHUNK) - qsum[k];
-        sumf += (float)sumi * (b[k].d * dw[k]);
+        sumf += (float)sumi * (b[k].d * dw[BN_I2S_ROWS * k]);
     }
     return sumf;
 }
@@ -262,9 +262,7 @@ static void rx_prefill_tq(float *y, const bn_weight *w, const void *act, size_t 
         }
         for (int rg = r0 & ~(RXP_ROWS - 1); rg < r1; rg += RXP_ROWS) {
             rx_expand4(e, bn_i2s_row(w->data, cols, rg), n_chunks);
-            // the group's block scales, row i in lane i (padding rows repeat the last real row: never stored)
-            const float *dwr[RXP_ROWS];
-            for (int i = 0; i < RXP_ROWS; i++) dwr[i] = dw + (size_t)(rg + i < rows ? rg + i : rows - 1) * nb;
+            const float *dwg = bn_tq_row_scales(dw, cols, rg);  // block k: the group's 4 scales (row i in lane i) at [4k]
             for (int t = 0; t < nt; t += RXP_TOK) {
                 const int tb = t + 1 < nt ? t + 1 : t;  // an odd last token pairs with itself
                 const block_q8_K *ba = (const block_q8_K *)((const uint8_t *)act + arb * (t0 + t)), *bb = (const block_q8_K *)((const uint8_t *)act + arb * (t0 + tb));
@@ -274,7 +272,7 @@ static void rx_prefill_tq(float *y, const bn_weight *w, const void *act, size_t 
                 for (int k = 0; k < nb; k++) {
                     v128_t sa, sb;
                     rx_fields_4x2(&sa, &sb, e, pa, pb, 16 * k, 16 * k + 16);
-                    const v128_t dwk = wasm_f32x4_make(dwr[0][k], dwr[1][k], dwr[2][k], dwr[3][k]);
+                    const v128_t dwk = wasm_v128_load(dwg + BN_I2S_ROWS * k);
                     fa = wasm_f32x4_add(fa, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(sa, wasm_i32x4_splat(qa[k]))), wasm_f32x4_mul(wasm_f32x4_splat(ba[k].d), dwk)));
                     fb = wasm_f32x4_add(fb, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(sb, wasm_i32x4_splat(qb[k]))), wasm_f32x4_mul(wasm_f32x4_splat(bb[k].d), dwk)));
                 }
@@ -302,9 +300,9 @@ void bn_tq_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, 
         const int32_t *qsum = (const int32_t *)((const int16_t *)(b + nb) + cols);
         for (int k = 0; k < nb; k++) permute_act(perm + QK_K * k, b[k].qs, QK_K / BN_LANE_CHUNK);
         int r = r0;
-        for (; r < r1 && r % RX_ROWS; r++) y[r] = rx_tq_1(bn_i2s_row(wd, cols, r), dw + (size_t)r * nb, nb, perm, b, qsum);
-        for (; r + RX_ROWS <= r1; r += RX_ROWS) wasm_v128_store(y + r, rx_tq_rows4(bn_i2s_row(wd, cols, r), dw + (size_t)r * nb, nb, perm, b, qsum));
-        for (; r < r1; r++) y[r] = rx_tq_1(bn_i2s_row(wd, cols, r), dw + (size_t)r * nb, nb, perm, b, qsum);
+        for (; r < r1 && r % RX_ROWS; r++) y[r] = rx_tq_1(bn_i2s_row(wd, cols, r), bn_tq_row_scales(dw, cols, r), nb, perm, b, qsum);
+        for (; r + RX_ROWS <= r1; r += RX_ROWS) wasm_v128_store(y + r, rx_tq_rows4(bn_i2s_row(wd, cols, r), bn_tq_row_scales(dw, cols, r), nb, perm, b, qsum));
+        for (; r < r1; r++) y[r] = rx_tq_1(bn_i2s_row(wd, cols, r), bn_tq_row_scales(dw, cols, r), nb, perm, b, qsum);
         return;
     }
     rx_prefill_tq(y, w, act, arb, n_tokens, r0, r1);

@@ -174,7 +174,7 @@ static float tq_row_1(const uint8_t *codes, const float *dw, int nb, const int16
     float sumf = 0.0f;
     for (int k = 0; k < nb; k++) {
         const int32_t sumi = lane_dot_1(codes + (size_t)BN_I2S_STRIDE * 4 * k, BN_I2S_STRIDE, as + QK_K * k, QK_K / BN_LANE_CHUNK) - qsum[k];
-        sumf += (float)sumi * (b[k].d * dw[k]);
+        sumf += (float)sumi * (b[k].d * dw[BN_I2S_ROWS * k]);
     }
     return sumf;
 }
@@ -185,7 +185,7 @@ static v128_t tq_rows4(const uint8_t *codes, const float *dw, int nb, const int1
     v128_t acc = wasm_f32x4_splat(0.0f);
     for (int k = 0; k < nb; k++) {
         const v128_t sumi = wasm_i32x4_sub(lane_dot_rows4(codes + (size_t)BN_I2S_STRIDE * 4 * k, as + QK_K * k, QK_K / BN_LANE_CHUNK), wasm_i32x4_splat(qsum[k]));
-        const v128_t d = wasm_f32x4_mul(wasm_f32x4_splat(b[k].d), wasm_f32x4_make(dw[k], dw[nb + k], dw[2 * nb + k], dw[3 * nb + k]));
+        const v128_t d = wasm_f32x4_mul(wasm_f32x4_splat(b[k].d), wasm_v128_load(dw + BN_I2S_ROWS * k));
         acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(sumi), d));
     }
     return acc;
@@ -202,8 +202,7 @@ static void tq_prefill(float *y, const bn_weight *w, const void *act, size_t arb
         const int nt = n_tokens - t0 < 16 ? n_tokens - t0 : 16;
         for (int rg = r0 & ~(BN_I2S_ROWS - 1); rg < r1; rg += BN_I2S_ROWS) {
             lane_expand4(e, bn_i2s_row(w->data, cols, rg), n_chunks);
-            const float *dwr[BN_I2S_ROWS];  // padding rows repeat the last real row's scales (never stored)
-            for (int i = 0; i < BN_I2S_ROWS; i++) dwr[i] = dw + (size_t)(rg + i < rows ? rg + i : rows - 1) * nb;
+            const float *dwg = bn_tq_row_scales(dw, cols, rg);  // block k: the group's 4 scales at [4k]
             for (int t = 0; t < nt; t += 2) {
                 const int tb = t + 1 < nt ? t + 1 : t;  // an odd last token pairs with itself
                 const block_q8_K *ba = (const block_q8_K *)((const uint8_t *)act + arb * (t0 + t)), *bb = (const block_q8_K *)((const uint8_t *)act + arb * (t0 + tb));
@@ -213,7 +212,7 @@ static void tq_prefill(float *y, const bn_weight *w, const void *act, size_t arb
                 for (int k = 0; k < nb; k++) {
                     v128_t sa, sb;
                     lane_tile_4x2(&sa, &sb, e + (size_t)32 * 32 * k, qa + QK_K * k, qb + QK_K * k, 32);
-                    const v128_t dwk = wasm_f32x4_make(dwr[0][k], dwr[1][k], dwr[2][k], dwr[3][k]);
+                    const v128_t dwk = wasm_v128_load(dwg + BN_I2S_ROWS * k);
                     fa = wasm_f32x4_add(fa, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(sa, wasm_i32x4_splat(sa_q[k]))), wasm_f32x4_mul(wasm_f32x4_splat(ba[k].d), dwk)));
                     fb = wasm_f32x4_add(fb, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(sb, wasm_i32x4_splat(sb_q[k]))), wasm_f32x4_mul(wasm_f32x4_splat(bb[k].d), dwk)));
                 }
@@ -244,9 +243,9 @@ void bn_tq_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int
     int16_t as[cols] __attribute__((aligned(16)));
     lane_prescale(as, q16, cols / BN_LANE_CHUNK);
     int r = r0;
-    for (; r < r1 && r % BN_I2S_ROWS; r++) y[r] = tq_row_1(bn_i2s_row(wd, cols, r), dw + (size_t)r * nb, nb, as, b, qsum);
-    for (; r + BN_I2S_ROWS <= r1; r += BN_I2S_ROWS) wasm_v128_store(y + r, tq_rows4(bn_i2s_row(wd, cols, r), dw + (size_t)r * nb, nb, as, b, qsum));
-    for (; r < r1; r++) y[r] = tq_row_1(bn_i2s_row(wd, cols, r), dw + (size_t)r * nb, nb, as, b, qsum);
+    for (; r < r1 && r % BN_I2S_ROWS; r++) y[r] = tq_row_1(bn_i2s_row(wd, cols, r), bn_tq_row_scales(dw, cols, r), nb, as, b, qsum);
+    for (; r + BN_I2S_ROWS <= r1; r += BN_I2S_ROWS) wasm_v128_store(y + r, tq_rows4(bn_i2s_row(wd, cols, r), bn_tq_row_scales(dw, cols, r), nb, as, b, qsum));
+    for (; r < r1; r++) y[r] = tq_row_1(bn_i2s_row(wd, cols, r), bn_tq_row_scales(dw, cols, r), nb, as, b, qsum);
 }
 
 #endif  // __wasm_simd128__
