@@ -18,6 +18,18 @@
 static inline v128_t f16_lo_scaled(v128_t h, v128_t mask) { return wasm_v128_and(wasm_i32x4_shl(wasm_i32x4_extend_low_i16x8(h), 13), mask); }
 static inline v128_t f16_hi_scaled(v128_t h, v128_t mask) { return wasm_v128_and(wasm_i32x4_shl(wasm_i32x4_extend_high_i16x8(h), 13), mask); }
 
+// s plus the scaled products of n halves wc[k] and xs[k], one by one (the scalar tails: the last cols % 8
+// columns of a packed row, or of a contiguous vector)
+static inline float f16_tail(float s, const bn_fp16 *wc, const float *xs, int n) {
+    for (int k = 0; k < n; k++) {
+        const uint32_t u = ((uint32_t)(wc[k] & 0x8000) << 16) | ((uint32_t)(wc[k] & 0x7fff) << 13);
+        float f;
+        memcpy(&f, &u, 4);
+        s += f * xs[k];
+    }
+    return s;
+}
+
 // contiguous f16 vector . xs (attention's K rows; the kernel set's dot_f16_xs)
 static inline float dot_f16_xs_simd(const bn_fp16 *w, const float *xs, int n) {
     const v128_t mask = wasm_i32x4_splat((int32_t)0x8FFFE000u);
@@ -33,26 +45,9 @@ static inline float dot_f16_xs_simd(const bn_fp16 *w, const float *xs, int n) {
     a0 = wasm_f32x4_add(wasm_f32x4_add(a0, a1), wasm_f32x4_add(a2, a3));
     float sum = (wasm_f32x4_extract_lane(a0, 0) + wasm_f32x4_extract_lane(a0, 1)) +
                 (wasm_f32x4_extract_lane(a0, 2) + wasm_f32x4_extract_lane(a0, 3));
-    for (; k < n; k++) {  // tail, same exact scaled products
-        uint32_t u = ((uint32_t)(w[k] & 0x8000) << 16) | ((uint32_t)(w[k] & 0x7fff) << 13);
-        float f;
-        memcpy(&f, &u, 4);
-        sum += f * xs[k];
-    }
-    return sum * BN_F16_UNSCALE;
+    return f16_tail(sum, w + k, xs + k, n - k) * BN_F16_UNSCALE;  // tail: the same exact scaled products
 }
 
-// Scalar tail of a packed row (cols % 8 columns of its last chunk `wc`), same exact scaled products
-static inline float f16_tail(const bn_fp16 *wc, const float *xs, int n) {
-    float s = 0.0f;
-    for (int k = 0; k < n; k++) {
-        const uint32_t u = ((uint32_t)(wc[k] & 0x8000) << 16) | ((uint32_t)(wc[k] & 0x7fff) << 13);
-        float f;
-        memcpy(&f, &u, 4);
-        s += f * xs[k];
-    }
-    return s;
-}
 
 // F16 rows in the packed 4-row interleaved layout (kernels-internal.h): one 64-byte line = the same 8
 // columns of 4 rows, so the 4-row kernel reads one sequential stream. load16x4_s loads and sign-extends
@@ -83,7 +78,7 @@ static void f16_simd_tokens(float *y, const bn_weight *w, const float *const xs[
         float s[4];
         wasm_v128_store(s, hsum4_f32x4(a0, a1, a2, a3));
         if (kt < cols)
-            for (int t = 0; t < 4; t++) s[t] += f16_tail(wr + (size_t)BN_F16_STRIDE * nc, xs[t] + kt, cols - kt);
+            for (int t = 0; t < 4; t++) s[t] += f16_tail(0.0f, wr + (size_t)BN_F16_STRIDE * nc, xs[t] + kt, cols - kt);
         for (int t = 0; t < n; t++) y[(size_t)t * rows + r] = s[t] * BN_F16_UNSCALE;
     }
 }
@@ -119,7 +114,7 @@ static void f16_simd(float *y, const bn_weight *w, const void *act, int n_tokens
             float s[4];
             wasm_v128_store(s, hsum4_f32x4(a0, a1, a2, a3));
             if (kt < cols)
-                for (int i = 0; i < 4; i++) s[i] += f16_tail(wg + 8 * i, xs + kt, cols - kt);
+                for (int i = 0; i < 4; i++) s[i] += f16_tail(0.0f, wg + 8 * i, xs + kt, cols - kt);
             const int i0 = r0 > g ? r0 - g : 0, i1 = r1 - g < 4 ? r1 - g : 4;
             for (int i = i0; i < i1; i++) yt[g + i] = s[i] * BN_F16_UNSCALE;
         }
