@@ -335,13 +335,8 @@ BN_API bn_status bn_weight_pack_rows(bn_weight *w, int row0, const void *src, in
         return BN_OK;
     }
     if (src_type != BN_TYPE_F16 && src_type != BN_TYPE_BF16) return BN_ERR_TYPE;
-    // conversions through f32, one row at a time (no allocation: the row is converted in pieces)
-    for (int r = 0; r < n_rows; r++) {
-        for (int c0 = 0; c0 < cols; c0 += F16_PIECE) {
-            const int n = cols - c0 < F16_PIECE ? cols - c0 : F16_PIECE;
-            bn_dequantize_row_ref((float *)(out + dst_rb * r) + c0, s + src_rb * r + (size_t)c0 * 2, src_type, n);
-        }
-    }
+    // F16/BF16 widened row by row straight into place
+    for (int r = 0; r < n_rows; r++) bn_dequantize_row_ref((float *)(out + dst_rb * r), s + src_rb * r, src_type, cols);
     return BN_OK;
 }
 
