@@ -624,16 +624,13 @@ function yieldToEventLoop(): Promise<void> {
   });
 }
 
-/** Reads `target.length` bytes at `offset` into `target`; returns the milliseconds spent waiting for them. */
-async function readChunk(source: ByteSource, offset: number, target: Uint8Array, signal?: AbortSignal): Promise<number> {
-  const t = now();
+async function readChunk(source: ByteSource, offset: number, target: Uint8Array, signal?: AbortSignal): Promise<void> {
   if (source.readInto) {
     const n = await source.readInto(offset, target, signal);
     if (n !== target.length) throw new BitNetError('load_failed', `short read at ${offset}: ${n} of ${target.length} bytes`);
   } else {
     target.set(await source.read(offset, target.length, signal));
   }
-  return now() - t;
 }
 
 async function loadTensors(
@@ -653,12 +650,15 @@ async function loadTensors(
   };
   opts.onProgress?.({ loadedBytes: 0, totalBytes: total });
   let embedPtr = 0;
+  // every read of the source goes through `waited`, which adds the time spent waiting for it to readWait
   let readWait = 0;
-  const read = async (offset: number, n: number): Promise<Uint8Array> => {
+  const waited = async <R>(read: Promise<R>): Promise<R> => {
     const t = now();
-    const bytes = await source.read(offset, n, opts.signal);
-    readWait += now() - t;
-    return bytes;
+    try {
+      return await read;
+    } finally {
+      readWait += now() - t;
+    }
   };
   let lastYield = now();
   let sinceYield = 0;
@@ -680,7 +680,7 @@ async function loadTensors(
         // stored as is (the embedding table): straight into its final place, chunk by chunk
         for (let off = 0; off < t.info.byteLength; off += STREAM_CHUNK_BYTES) {
           const n = Math.min(STREAM_CHUNK_BYTES, t.info.byteLength - off);
-          readWait += await readChunk(source, src + off, k.heapU8().subarray(dst + off, dst + off + n), opts.signal);
+          await waited(readChunk(source, src + off, k.heapU8().subarray(dst + off, dst + off + n), opts.signal));
           progress(n);
         }
         embedPtr = dst;
@@ -692,7 +692,7 @@ async function loadTensors(
         break;
       }
       case 'i2s': {
-        readWait += await readChunk(source, src, k.heapU8().subarray(staging, staging + t.info.byteLength), opts.signal);
+        await waited(readChunk(source, src, k.heapU8().subarray(staging, staging + t.info.byteLength), opts.signal));
         progress(t.info.byteLength);
         const st = k.fn.bn_weight_pack_i2s!(weightSlot(k, model, t), dst, staging, rows, cols);
         if (st !== 0) throw new BitNetError(st === 8 ? 'load_failed' : 'kernels', `tensor ${t.slot.name}: I2_S data rejected by the kernels (status ${st})`);
@@ -707,7 +707,7 @@ async function loadTensors(
         for (let r = 0; r < rows; r += perChunk) {
           const nr = Math.min(perChunk, rows - r);
           const n = nr * rowBytes;
-          readWait += await readChunk(source, src + r * rowBytes, k.heapU8().subarray(staging, staging + n), opts.signal);
+          await waited(readChunk(source, src + r * rowBytes, k.heapU8().subarray(staging, staging + n), opts.signal));
           progress(n);
           const st = k.fn.bn_weight_pack_rows!(w, r, staging, t.info.type, nr);
           // status 8 (BN_ERR_DATA): inf/NaN in an F16 matrix, which the f16 kernels do not propagate
@@ -718,7 +718,7 @@ async function loadTensors(
       }
       case 'vector': {
         const n = t.info.byteLength;
-        const bytes = await read(src, n);
+        const bytes = await waited(source.read(src, n, opts.signal));
         progress(n);
         const f32 = k.heapF32().subarray(dst >>> 2, (dst >>> 2) + cols);
         const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -732,7 +732,7 @@ async function loadTensors(
         break;
       }
       case 'scale': {
-        const bytes = await read(src, 4);
+        const bytes = await waited(source.read(src, 4, opts.signal));
         progress(4);
         const s = new DataView(bytes.buffer, bytes.byteOffset, 4).getFloat32(0, true);
         if (!Number.isFinite(s)) throw new BitNetError('load_failed', `tensor ${t.slot.name} is not finite`);
