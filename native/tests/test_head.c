@@ -183,6 +183,30 @@ static void test_f16(uint64_t *s, int rows, int cols, int n_tokens) {
             TEST_CHECK(st == BN_OK && memcmp(p, want, bytes) == 0, "f16 pack %dx%d from %s in chunks of %d: status %d or bytes differ", rows, cols,
                        src ? "F32" : "F16", chunks[c], st);
         }
+    {  // an F32 weight from F16 rows (widened exactly) and from BF16 rows (the top halves of the f32 bits)
+        float *pf = malloc(n * 4);
+        uint16_t *bf = malloc(n * 2);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t u;
+            memcpy(&u, &f[i], 4);
+            bf[i] = (uint16_t)(u >> 16);
+        }
+        bn_weight wf = {BN_TYPE_F32, rows, cols, 1.0f, pf};
+        memset(pf, 0xA5, n * 4);
+        TEST_CHECK(bn_weight_pack_rows(&wf, 0, h, BN_TYPE_F16, rows) == BN_OK && memcmp(pf, f, n * 4) == 0, "f32 pack %dx%d from F16", rows, cols);
+        memset(pf, 0xA5, n * 4);
+        bn_status st = BN_OK;
+        for (int r0 = 0; r0 < rows && !st; r0 += 3) st = bn_weight_pack_rows(&wf, r0, bf + (size_t)r0 * cols, BN_TYPE_BF16, rows - r0 < 3 ? rows - r0 : 3);
+        int same = st == BN_OK;
+        for (size_t i = 0; i < n && same; i++) {
+            uint32_t u;
+            memcpy(&u, &pf[i], 4);
+            same = u == (uint32_t)bf[i] << 16;
+        }
+        TEST_CHECK(same, "f32 pack %dx%d from BF16 in chunks of 3", rows, cols);
+        free(pf);
+        free(bf);
+    }
     bn_weight w = {BN_TYPE_F16, rows, cols, 1.0f, p};
     bn_fp16 inf = 0x7c00;
     bn_fp16 *h1 = malloc((size_t)cols * 2);
