@@ -158,6 +158,11 @@ typedef struct bn_kernel_set {
     void (*axpy_f16)(float *y, float p, const bn_fp16 *v, int n);
     // attention of one token for nh <= BN_ATT_GROUP_MAX query heads sharing one KV head (ops.c)
     bn_attend_fn attend;
+    // benchmark only (bn_bench_dot_peak): `iters` iterations of the set's prefill tile loop body, 3 rows x 2
+    // tokens (6 integer dots into 6 accumulators), on operands loaded from src (2 x 80 bytes, one or the other
+    // by iteration so nothing is hoisted; L1-resident); returns a checksum, *macs = multiply-adds per iteration. NULL in the generic
+    // set (no tile to measure).
+    uint32_t (*bench_dot)(const void *src, int iters, int *macs);
 } bn_kernel_set;
 
 extern const bn_kernel_set bn_kernels_generic;
@@ -169,6 +174,7 @@ void bn_attend_simd(float *out, const float *q, int nh, const bn_fp16 *k, const 
 // arch/wasm/ternary.c
 void bn_i2s_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);
 void bn_tq_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);
+uint32_t bn_bench_dot_simd(const void *src, int iters, int *macs);
 #endif
 #if defined(BN_RELAXED_SIMD)
 // The -rx flavours (build-wasm.sh defines BN_RELAXED_SIMD): the SIMD128 set with the ternary decode
@@ -176,6 +182,7 @@ void bn_tq_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int
 void bn_i2s_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);
 void bn_tq_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);
 void bn_f16_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);
+uint32_t bn_bench_dot_relaxed(const void *src, int iters, int *macs);
 extern const bn_kernel_set bn_kernels_relaxed;
 #endif
 const bn_kernel_set *bn_kernels_active(void);

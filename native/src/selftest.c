@@ -1,7 +1,8 @@
 // selftest.c — exports used only by tests and benchmarks: GGUF encoders for ternary test matrices,
 // bn_selftest (every matmul/attention kernel of the active set and of the generic set against the
-// scalar references on seeded random data, with named error budgets), and bn_bench_read (the
-// plain memory-read loop that gives the bandwidth ceiling next to the kernel benchmarks).
+// scalar references on seeded random data, with named error budgets), bn_bench_read (the
+// plain memory-read loop that gives the bandwidth ceiling next to the kernel benchmarks) and
+// bn_bench_dot_peak (the prefill tile's dots alone: the compute ceiling next to the prefill benchmark).
 #include <stdio.h>
 #include <stdlib.h>
 #include "kernels-internal.h"
@@ -428,6 +429,15 @@ BN_API uint32_t bn_bench_read(const void *ptr, size_t bytes, int reps) {
     }
 #endif
     return sum;
+}
+
+// Compute ceiling of the prefill tile: `iters` iterations of the active kernel set's bench_dot (the tile's
+// loop body on L1-resident operands, src = 160 readable bytes). Returns the checksum, *macs = multiply-adds
+// per iteration; 0 and *macs = 0 where the set has no tile instruction (generic).
+BN_API uint32_t bn_bench_dot_peak(const void *src, int iters, int *macs) {
+    const bn_kernel_set *ks = bn_kernels_active();
+    *macs = 0;
+    return ks->bench_dot ? ks->bench_dot(src, iters, macs) : 0;
 }
 
 // Wrapping sum of the whole 32-bit words of p[0, bytes) (bytes a multiple of 4).

@@ -178,6 +178,26 @@ function readCeiling(m, bytes, threaded = false) {
   return bytes / s / 1e9;
 }
 
+// The compute ceiling of the prefill tile, measured on the calling thread with the active kernel set:
+// bn_bench_dot_peak runs the tile's loop body on L1-resident operands (no code or activation stream).
+// Returns {<prefix>dot_peak_gops, <prefix>fraction_of_dot_peak} for a prefill measured at `gops`
+// (one thread; on N threads the fraction is against N times the one-thread peak), or {} when the module
+// predates the export or the set has no tile instruction.
+function dotPeak(m, gops, prefix) {
+  if (typeof m._bn_bench_dot_peak !== 'function') return {};
+  const src = malloc(m, 160), macsp = malloc(m, 4);
+  for (let i = 0; i < 160; i++) m.HEAPU8[src + i] = i % 80 < 32 ? (i * 37 + 11) & 0xff : (i * 7) % 3;  // 2 x (activations, codes 0..2)
+  const iters = smoke ? 1000 : 2_000_000;
+  const s = timeit(() => m._bn_bench_dot_peak(src, iters, macsp), quick ? 150 : 400);
+  const macs = m.HEAP32[macsp >> 2];
+  m._free(src);
+  m._free(macsp);
+  if (!macs) return {};
+  const peak = (2 * macs * iters) / s / 1e9;
+  const threads = Math.max(1, m._bn_threads_count());
+  return { [`${prefix}dot_peak_gops`]: +peak.toFixed(1), [`${prefix}fraction_of_dot_peak`]: +(gops / (peak * threads)).toFixed(3) };
+}
+
 // The ceiling of a row run with the module's current pool: 1 thread -> bn_bench_read; N > 1 ->
 // bn_bench_read_threads, with the single-thread figure kept as read_ceiling_1t_gb_s.
 function ceilings(m, bytes) {
@@ -312,12 +332,14 @@ async function benchFlavor(flavor, threads) {
     const act = activation(m, T.I2_S, cols, nt);
     const y = malloc(m, rows * nt * 4);
     const s = timeit(() => m._bn_matmul(y, w, act, nt), quick ? 200 : 1500);
-    out.i2s_prefill = { rows, cols, n_tokens: nt, ms: +(s * 1e3).toFixed(2), gops: +((2 * rows * cols * nt) / s / 1e9).toFixed(2) };
+    const gops = (2 * rows * cols * nt) / s / 1e9;
+    out.i2s_prefill = { rows, cols, n_tokens: nt, ms: +(s * 1e3).toFixed(2), gops: +gops.toFixed(2), ...dotPeak(m, gops, '') };
     if (flavor.endsWith('-rx')) {
       m._bn_kernels_select(2);
       const s128 = timeit(() => m._bn_matmul(y, w, act, nt), quick ? 200 : 1500);
+      const gops128 = (2 * rows * cols * nt) / s128 / 1e9;
+      Object.assign(out.i2s_prefill, { simd128_gops: +gops128.toFixed(2), ...dotPeak(m, gops128, 'simd128_') });
       m._bn_kernels_select(0);
-      out.i2s_prefill.simd128_gops = +((2 * rows * cols * nt) / s128 / 1e9).toFixed(2);
     }
     for (const p of [w, packed, act, y]) m._free(p);
   }
@@ -399,6 +421,11 @@ console.log(JSON.stringify({
     'bn_weight_pack_rows); gb_s counts the packed bytes streamed (weight_bytes = bn_weight_packed_bytes(TQ2_0): 2-bit codes plus ' +
     'a 4-byte scale per row block of 256, vs I2_S 2-bit codes only); tq_over_i2s = gb_s / i2s_gb_s, i2s_* = the I2_S row of ' +
     'the same shape, same module and run (compare gops / i2s_gops for time per matrix)',
+  dot_peak_note: 'i2s_prefill.dot_peak_gops: the prefill tile\'s own instruction alone (bn_bench_dot_peak: per iteration the ' +
+    'tile\'s loop body cut to 3 rows x 2 tokens, 5 loads + 6 dots + 6 adds, on 160 bytes that stay in L1: no weight or ' +
+    'activation stream, no code expansion, no i32 folds), one thread, same module and run; ' +
+    'relaxed flavours: i16x8.relaxed_dot_i8x16_i7x16 (16 multiply-adds per dot), SIMD128: i32x4.dot_i16x8 (8). ' +
+    'fraction_of_dot_peak = gops / (dot_peak_gops x threads): what the prefill loses to loads, code expansion and everything else',
   relaxed_simd: relaxed,
   i2s_decode_summary: i2sDecodeSummary,
   results,

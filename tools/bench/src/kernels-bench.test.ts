@@ -1,7 +1,8 @@
 /**
  * Tests of bin/kernels.mjs (the kernel benchmark) as a child process against the built wasm, in its
  * --smoke mode (milliseconds per measurement): the JSON carries the threaded read ceiling on the
- * 2-thread rows and the TQ2_0 decode rows, every figure a positive finite number. The benchmark
+ * 2-thread rows, the TQ2_0 decode rows and the prefill row's compute ceiling (bn_bench_dot_peak), every
+ * figure a positive finite number. The benchmark
  * itself checks the checksum of bn_bench_read_threads against the sum of its buffer. Nothing here
  * looks at speed.
  */
@@ -20,9 +21,11 @@ interface FlavorResult {
   i2s_decode: Row[];
   tq2_0_decode?: Row[];
   tq2_0_decode_stream?: Row;
+  i2s_prefill?: Row | null;
 }
 interface BenchJson {
   ceiling_note: string;
+  dot_peak_note?: string;
   results: FlavorResult[];
 }
 
@@ -99,6 +102,34 @@ if (missing.length) {
         expect(s).toBeDefined();
         positive(s ?? {}, ['layers', 'weight_bytes', 'ms_per_pass', 'gb_s', 'fraction_of_ceiling', 'ms_per_token_2b4t_layers', ...ceilingKeys(r.threads)]);
         expect(s?.read_ceiling_threads).toBe(r.threads);
+      }
+    });
+  });
+
+  describe('kernels.mjs --smoke --only prefill --threads 1,2 --no-rx', () => {
+    let out: BenchJson;
+    beforeAll(() => {
+      const stdout = execFileSync(process.execPath, [script, '--smoke', '--only', 'prefill', '--threads', '1,2', '--no-rx'], {
+        env: { ...process.env, BITNET_WASM_DIR: wasmDir },
+        encoding: 'utf8',
+        maxBuffer: 16 << 20,
+        timeout: 170_000,
+      });
+      out = JSON.parse(stdout) as BenchJson;
+    }, 180_000);
+
+    it('puts the prefill next to the compute ceiling of its tile, per thread count', () => {
+      expect(out.dot_peak_note).toMatch(/bn_bench_dot_peak/);
+      expect(out.results.map((r) => [r.flavor, r.threads])).toEqual([
+        ['st', 1],
+        ['mt', 2],
+      ]);
+      for (const r of out.results) {
+        const p = r.i2s_prefill ?? {};
+        positive(p, ['gops', 'dot_peak_gops', 'fraction_of_dot_peak']);
+        // fraction = gops / (one-thread peak x threads), within the rounding of the printed figures
+        const want = (p.gops as number) / ((p.dot_peak_gops as number) * r.threads);
+        expect(Math.abs((p.fraction_of_dot_peak as number) - want)).toBeLessThan(0.01 * want + 0.002);
       }
     });
   });

@@ -308,4 +308,30 @@ void bn_tq_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, 
     rx_prefill_tq(y, w, act, arb, n_tokens, r0, r1);
 }
 
+// The compute ceiling of the prefill tile (kernels-internal.h: bench_dot): a 3-row x 2-token version of
+// rx_tile_4x2's loop body (2 activation loads, then 3 code loads each used by 2 dots; codes 0..2, the i7
+// operand) on L1-resident bytes. 3 rows, not 4: clang hoists these loads to the top of the body, and with 8
+// accumulators V8 (15 allocatable vector registers) then spilled two of them, store and reload every
+// iteration, which measured below the real kernel.
+uint32_t bn_bench_dot_relaxed(const void *src, int iters, int *macs) {
+    v128_t a0 = wasm_i16x8_splat(0), a1 = a0, a2 = a0, b0 = a0, b1 = a0, b2 = a0;
+#pragma clang loop unroll(disable)
+    for (int i = 0; i < iters; i++) {
+        const v128_t *v = (const v128_t *)src + 5 * (i & 1);  // an address that changes: the loads stay in the loop
+        const v128_t xa = v[0], xb = v[1];
+        v128_t c = v[2];
+        a0 = wasm_i16x8_add(a0, RDOT(xa, c));
+        b0 = wasm_i16x8_add(b0, RDOT(xb, c));
+        c = v[3];
+        a1 = wasm_i16x8_add(a1, RDOT(xa, c));
+        b1 = wasm_i16x8_add(b1, RDOT(xb, c));
+        c = v[4];
+        a2 = wasm_i16x8_add(a2, RDOT(xa, c));
+        b2 = wasm_i16x8_add(b2, RDOT(xb, c));
+    }
+    *macs = 6 * 16;
+    const v128_t s = wasm_i16x8_add(wasm_i16x8_add(wasm_i16x8_add(a0, a1), a2), wasm_i16x8_add(wasm_i16x8_add(b0, b1), b2));
+    return (uint32_t)wasm_i32x4_extract_lane(s, 0) ^ (uint32_t)wasm_i32x4_extract_lane(s, 3);
+}
+
 #endif  // __wasm_relaxed_simd__

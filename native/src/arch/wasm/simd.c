@@ -178,6 +178,7 @@ const bn_kernel_set bn_kernels_simd128 = {
     .dot_f16_xs = dot_f16_xs_simd,
     .axpy_f16 = axpy_f16_simd,
     .attend = bn_attend_simd,
+    .bench_dot = bn_bench_dot_simd,
 };
 
 #if defined(BN_RELAXED_SIMD)
@@ -191,6 +192,7 @@ const bn_kernel_set bn_kernels_relaxed = {
     .dot_f16_xs = dot_f16_xs_simd,
     .axpy_f16 = axpy_f16_simd,
     .attend = bn_attend_simd,
+    .bench_dot = bn_bench_dot_relaxed,
 };
 #endif
 

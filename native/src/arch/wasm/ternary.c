@@ -248,4 +248,28 @@ void bn_tq_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int
     for (; r < r1; r++) y[r] = tq_row_1(bn_i2s_row(wd, cols, r), bn_tq_row_scales(dw, cols, r), nb, as, b, qsum);
 }
 
+// The compute ceiling of the prefill tile (kernels-internal.h: bench_dot): a 3-row x 2-token version of
+// lane_tile_4x2's loop body (2 activation loads, then 3 int16 code loads each used by 2 dots) on L1-resident
+// bytes (3 rows: see bn_bench_dot_relaxed).
+uint32_t bn_bench_dot_simd(const void *src, int iters, int *macs) {
+    v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, b0 = a0, b1 = a0, b2 = a0;
+#pragma clang loop unroll(disable)
+    for (int i = 0; i < iters; i++) {
+        const v128_t *v = (const v128_t *)src + 5 * (i & 1);  // an address that changes: the loads stay in the loop
+        const v128_t xa = v[0], xb = v[1];
+        v128_t c = v[2];
+        a0 = wasm_i32x4_add(a0, wasm_i32x4_dot_i16x8(xa, c));
+        b0 = wasm_i32x4_add(b0, wasm_i32x4_dot_i16x8(xb, c));
+        c = v[3];
+        a1 = wasm_i32x4_add(a1, wasm_i32x4_dot_i16x8(xa, c));
+        b1 = wasm_i32x4_add(b1, wasm_i32x4_dot_i16x8(xb, c));
+        c = v[4];
+        a2 = wasm_i32x4_add(a2, wasm_i32x4_dot_i16x8(xa, c));
+        b2 = wasm_i32x4_add(b2, wasm_i32x4_dot_i16x8(xb, c));
+    }
+    *macs = 6 * 8;
+    const v128_t s = wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_add(a0, a1), a2), wasm_i32x4_add(wasm_i32x4_add(b0, b1), b2));
+    return (uint32_t)wasm_i32x4_extract_lane(s, 0) ^ (uint32_t)wasm_i32x4_extract_lane(s, 3);
+}
+
 #endif  // __wasm_simd128__
