@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // tools/bench/bin/lut-decode.mjs — the lookup-table decode experiment (tools/bench/native/lut-decode.c):
 // builds it with clang-19 + wasm-ld-19 into a temporary directory, checks the LUT sums against the scalar
-// reference exactly, then times the LUT loop against the engine's relaxed-dot decode loop alternately on a
-// 6912x2560 matrix (4.4 MB, cache-resident) and on `--stream N` such matrices (from DRAM). Prints one JSON
-// object: GB/s of 2-bit weights (median and best of the rounds) per loop, and lut_over_rx.
+// reference exactly, then times the LUT loop and an x1/x4 variant against the engine's relaxed-dot decode
+// loop, in turn, on a 6912x2560 matrix (4.4 MB, cache-resident) and on `--stream N` such matrices (from
+// DRAM). Prints one JSON object: GB/s of 2-bit weights (median and best of the rounds) per loop, and each
+// candidate's median over rx's.
 // Usage: node tools/bench/bin/lut-decode.mjs [--stream 24] [--rounds 16] [--smoke]
 // Needs relaxed SIMD: re-runs itself under --experimental-wasm-relaxed-simd when this Node does not validate it.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -91,6 +92,7 @@ function measure(set) {
   const n = set.rx.length;
   const runs = {
     rx: () => { for (let k = 0; k < n; k++) e.dot_rx(set.rx[k], q, rows, cols, out); },
+    x1x4: () => { for (let k = 0; k < n; k++) e.dot_x1x4(set.rx[k], q, rows, cols, out); },
     // tables built once per token in a real kernel (1280 pairs x 32 bytes here): not timed
     lut: () => { for (let k = 0; k < n; k++) e.dot_lut(set.lut[k], tab, rows, cols, out); },
   };
@@ -98,7 +100,7 @@ function measure(set) {
     const t = performance.now();
     do f(); while (performance.now() - t < roundMs * 2);
   }
-  const res = { rx: [], lut: [] };
+  const res = { rx: [], x1x4: [], lut: [] };
   for (let r = 0; r < rounds; r++)
     for (const [name, f] of Object.entries(runs)) {
       let k = 0;
@@ -113,7 +115,8 @@ function measure(set) {
     }
   const med = (a) => a.slice().sort((x, y) => x - y)[a.length >> 1];
   const row = {};
-  for (const name of ['rx', 'lut']) row[name] = { gb_s_median: +med(res[name]).toFixed(2), gb_s_best: +Math.max(...res[name]).toFixed(2) };
+  for (const name of ['rx', 'x1x4', 'lut']) row[name] = { gb_s_median: +med(res[name]).toFixed(2), gb_s_best: +Math.max(...res[name]).toFixed(2) };
+  row.x1x4_over_rx = +(row.x1x4.gb_s_median / row.rx.gb_s_median).toFixed(3);
   row.lut_over_rx = +(row.lut.gb_s_median / row.rx.gb_s_median).toFixed(3);
   return row;
 }
@@ -125,8 +128,9 @@ console.log(JSON.stringify({
   node: process.version,
   shape: { rows, cols, weight_bytes: matBytes },
   lut_exact: exact,
-  note: 'rx: the engine\'s relaxed-dot 4-row decode loop; lut: TL1/T-MAC-style exact lookup (2 relaxed swizzles + 2 ' +
-    'interleaves + 2 adds per 16 rows x 2 columns); GB/s of 2-bit weights, one thread, alternating rounds in one process',
+  note: 'rx: the engine\'s relaxed-dot 4-row decode loop (15 vector ops per 64 weights); x1x4: the same layout with the ' +
+    'x1/x4 field trick (13 ops, rows taking turns over 512-byte blocks); lut: TL1/T-MAC-style exact lookup (2 relaxed ' +
+    'swizzles + 2 interleaves + 2 adds per 16 rows x 2 columns); GB/s of 2-bit weights, one thread, alternating rounds in one process',
   in_cache: inCache,
   stream: { matrices: nStream, ...stream },
 }, null, 1));

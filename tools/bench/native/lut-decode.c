@@ -2,8 +2,9 @@
 // bitnet.cpp's TL1 and T-MAC (per pair of activations, a table of the partial sums of every weight pattern;
 // i8x16.relaxed_swizzle looks 16 rows up at once) written exactly (int16 tables split into a low-byte and a
 // high-byte table, the lookups re-interleaved into i16 lanes), against a copy of the engine's relaxed-dot
-// 4-row decode loop (native/src/arch/wasm-relaxed/i2s.c), in one module, on the same matrix size. Built and
-// run by tools/bench/bin/lut-decode.mjs (clang-19, wasm-ld-19). Both layouts spend 2 bits per weight.
+// 4-row decode loop (native/src/arch/wasm-relaxed/i2s.c) and a variant of it with fewer vector ops, in one
+// module, on the same matrix size. Built and run by tools/bench/bin/lut-decode.mjs (clang-19, wasm-ld-19).
+// Both layouts spend 2 bits per weight.
 #include <wasm_simd128.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -34,6 +35,41 @@ __attribute__((export_name("dot_rx"))) int dot_rx(const uint8_t *codes, const in
       acc = wasm_i32x4_add(acc, wasm_i32x4_add(wasm_i32x4_extadd_pairwise_i16x8(s2), wasm_i32x4_extadd_pairwise_i16x8(s3)));
     }
     wasm_v128_store(out + r, acc);
+  }
+  return 0;
+}
+
+// ---- x1x4: the same layout, fewer vector ops (the x1/x4 trick: v & 0x03, v & 0x0c, v4 & 0x03, v4 & 0x0c with
+// v4 = v >> 4, 13 instead of 15 per 64 weights, the x4-scaled fields in a second accumulator). Its 2 accumulators
+// per row do not fit 4 rows into the 15 vector registers V8 allocates, so the 4 rows of a group take turns over
+// blocks of 8 chunks (512 bytes, L1-resident after the first row's pass), activations loaded at each use.
+// Timing only (the two accumulators are added without the /4 of the x4 one).
+__attribute__((export_name("dot_x1x4"))) int dot_x1x4(const uint8_t *codes, const int8_t *p, int rows, int cols, int32_t *out) {
+  const int n_chunks = cols / 64;
+  const v128_t m1 = wasm_i8x16_splat(3), m4 = wasm_i8x16_splat(12);
+  for (int r = 0; r < rows; r += 4) {
+    const uint8_t *grp = codes + (size_t)r * cols / 4;
+    v128_t t1[4], t4[4];
+    for (int i = 0; i < 4; i++) t1[i] = t4[i] = wasm_i32x4_splat(0);
+    for (int c0 = 0; c0 < n_chunks; c0 += 8) {
+      const int c1 = c0 + 8 < n_chunks ? c0 + 8 : n_chunks;
+#pragma clang loop unroll(disable)
+      for (int i = 0; i < 4; i++) {
+        v128_t s1 = wasm_i16x8_splat(0), s4 = s1;
+        const uint8_t *g = grp + 64 * c0 + 16 * i; const int8_t *x = p + 64 * c0;
+#pragma clang loop unroll(disable)
+        for (int c = c0; c < c1; c++, g += 64, x += 64) {
+          const v128_t v = wasm_v128_load(g), v4 = wasm_u16x8_shr(v, 4);
+          s1 = wasm_i16x8_add(s1, RDOT(wasm_v128_load(x), wasm_v128_and(v, m1)));
+          s4 = wasm_i16x8_add(s4, RDOT(wasm_v128_load(x + 16), wasm_v128_and(v, m4)));
+          s1 = wasm_i16x8_add(s1, RDOT(wasm_v128_load(x + 32), wasm_v128_and(v4, m1)));
+          s4 = wasm_i16x8_add(s4, RDOT(wasm_v128_load(x + 48), wasm_v128_and(v4, m4)));
+        }
+        t1[i] = wasm_i32x4_add(t1[i], wasm_i32x4_extadd_pairwise_i16x8(s1));
+        t4[i] = wasm_i32x4_add(t4[i], wasm_i32x4_extadd_pairwise_i16x8(s4));
+      }
+    }
+    for (int i = 0; i < 4; i++) wasm_v128_store(out + r + i, wasm_i32x4_add(t1[i], t4[i]));
   }
   return 0;
 }
