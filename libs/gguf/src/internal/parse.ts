@@ -423,11 +423,19 @@ function resolveFamily(arch: string | undefined, fileType: number | undefined, r
  * (1 MiB first, doubling up to `maxHeaderBytes`). Tensor data is not read. Every failure is a GgufError.
  */
 export async function parseGguf(input: Uint8Array | ArrayBuffer | Blob | ByteSource, opts: ParseGgufOptions = {}): Promise<GgufFile> {
-  const signal = opts.signal;
-  throwIfAborted(signal);
+  throwIfAborted(opts.signal);
   const maxHeader = opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   if (!Number.isSafeInteger(maxHeader) || maxHeader < 24) throw new GgufError('bad_value', `gguf: maxHeaderBytes must be an integer >= 24, got ${maxHeader}`);
   const src = toByteSource(input);
+  try {
+    return await parseSource(src, maxHeader, opts.signal);
+  } finally {
+    // a source made here is released here (a Blob's stream, with its read ahead); a caller's stays open
+    if (src !== input) await src.close?.();
+  }
+}
+
+async function parseSource(src: ByteSource, maxHeader: number, signal: AbortSignal | undefined): Promise<GgufFile> {
   const c = new HeaderCursor(src, maxHeader, signal);
 
   // --- fixed preamble: magic, version, counts (24 bytes) ---
