@@ -197,6 +197,49 @@ describe('lifecycle', () => {
   });
 });
 
+describe('loading from a Blob', () => {
+  it('gives the logits of the same bytes in memory, streams the large tensors, and releases the stream', async () => {
+    // 1 MiB FFN matrices: reads large enough for the Blob's byte stream (BLOB_STREAM_MIN_BYTES)
+    const bytes = writeSynthModel({ ...small, nEmbd: 1024, nFf: 4096, nHead: 8, nHeadKv: 4 });
+    let opened = 0;
+    let cancelled = 0;
+    const watch = (b: Blob): Blob =>
+      new Proxy(b, {
+        get(target, prop) {
+          if (prop === 'slice') return (a?: number, e?: number) => watch(target.slice(a, e));
+          if (prop === 'stream')
+            return () => {
+              opened++;
+              const st = target.stream();
+              const getReader = st.getReader.bind(st) as (o?: { mode: 'byob' }) => ReadableStreamBYOBReader;
+              return Object.assign(st, {
+                getReader: (o?: { mode: 'byob' }) => {
+                  const r = getReader(o);
+                  const cancel = r.cancel.bind(r);
+                  return Object.assign(r, { cancel: (why?: unknown) => (cancelled++, cancel(why)) });
+                },
+              });
+            };
+          const v = Reflect.get(target, prop, target) as unknown;
+          return typeof v === 'function' ? (v as (...args: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+    const fromBytes = await BitNet.load(bytes, { kernels });
+    const fromBlob = await BitNet.load(watch(new Blob([new Uint8Array(bytes)])), { kernels });
+    try {
+      expect(opened).toBeGreaterThan(0);
+      expect(cancelled).toBe(opened);
+      const a = fromBytes.eval([1, 2, 3]);
+      const b = fromBlob.eval([1, 2, 3]);
+      expect(a.every(Number.isFinite)).toBe(true);
+      expect(Array.from(b)).toEqual(Array.from(a));
+    } finally {
+      fromBytes.dispose();
+      fromBlob.dispose();
+    }
+  });
+});
+
 describe('hyperparameters come from the file', () => {
   const variants = [
     { name: 'rope 10000, eps 1e-6, MHA', o: { ropeBase: 10000, eps: 1e-6, nHeadKv: 4 } },
