@@ -35,6 +35,16 @@ const positive = (row: Row, keys: string[]) => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`${k} = ${String(v)} in ${JSON.stringify(row)}`);
   }
 };
+// the benchmark's JSON for some sections in --smoke mode, st on 1 thread and mt on 2, relaxed flavours skipped
+const runSmoke = (only: string): BenchJson =>
+  JSON.parse(
+    execFileSync(process.execPath, [script, '--smoke', '--only', only, '--threads', '1,2', '--no-rx'], {
+      env: { ...process.env, BITNET_WASM_DIR: wasmDir },
+      encoding: 'utf8',
+      maxBuffer: 16 << 20,
+      timeout: 170_000,
+    }),
+  ) as BenchJson;
 // the ceiling fields of a row run with `threads` threads
 const ceilingKeys = (threads: number) => (threads > 1 ? ['read_ceiling_gb_s', 'read_ceiling_1t_gb_s'] : ['read_ceiling_gb_s']);
 
@@ -46,13 +56,7 @@ if (missing.length) {
   describe('kernels.mjs --smoke --only tq,decode --threads 1,2 --no-rx', () => {
     let out: BenchJson;
     beforeAll(() => {
-      const stdout = execFileSync(process.execPath, [script, '--smoke', '--only', 'tq,decode', '--threads', '1,2', '--no-rx'], {
-        env: { ...process.env, BITNET_WASM_DIR: wasmDir },
-        encoding: 'utf8',
-        maxBuffer: 16 << 20,
-        timeout: 170_000,
-      });
-      out = JSON.parse(stdout) as BenchJson;
+      out = runSmoke('tq,decode');
     }, 180_000);
 
     it('measures the st flavour on 1 thread and the mt flavour on 2', () => {
@@ -109,13 +113,7 @@ if (missing.length) {
   describe('kernels.mjs --smoke --only prefill --threads 1,2 --no-rx', () => {
     let out: BenchJson;
     beforeAll(() => {
-      const stdout = execFileSync(process.execPath, [script, '--smoke', '--only', 'prefill', '--threads', '1,2', '--no-rx'], {
-        env: { ...process.env, BITNET_WASM_DIR: wasmDir },
-        encoding: 'utf8',
-        maxBuffer: 16 << 20,
-        timeout: 170_000,
-      });
-      out = JSON.parse(stdout) as BenchJson;
+      out = runSmoke('prefill');
     }, 180_000);
 
     it('puts the prefill next to the compute ceiling of its tile, per thread count', () => {
