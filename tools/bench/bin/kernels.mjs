@@ -160,6 +160,14 @@ const r2 = (x) => +x.toFixed(2);
 // fork/join per pass, like a matmul). The threaded one's checksum is checked first: word i of the
 // buffer is i * 0x9e3779b1, so a slice skipped or read twice changes the sum.
 function readCeiling(m, bytes, threaded = false) {
+  const r = readLoop(m, bytes, threaded);
+  const s = timeit(r.run);
+  r.free();
+  return bytes / s / 1e9;
+}
+
+// A buffer of `bytes` and the read loop over it (see readCeiling), the threaded one's checksum checked.
+function readLoop(m, bytes, threaded) {
   if (threaded && typeof m._bn_bench_read_threads !== 'function') {
     throw new Error(`bn_bench_read_threads is not exported by ${wasmDir}: the wasm is older than native/src/selftest.c, rebuild it (npx nx run kernels:build-wasm)`);
   }
@@ -173,9 +181,41 @@ function readCeiling(m, bytes, threaded = false) {
     const got = fn(buf, bytes, 1) >>> 0;
     if (got !== want) throw new Error(`bn_bench_read_threads checksum ${got}, expected ${want} (${bytes} bytes)`);
   }
-  const s = timeit(() => fn(buf, bytes, 1));
-  m._free(buf);
-  return bytes / s / 1e9;
+  return { run: () => fn(buf, bytes, 1), free: () => m._free(buf) };
+}
+
+// Seconds per call of fn, over calls that together take at least ms
+function secondsPerCall(fn, ms) {
+  let n = 0;
+  const t0 = performance.now();
+  let t1 = t0;
+  while (t1 - t0 < ms || n === 0) {
+    fn();
+    n++;
+    t1 = performance.now();
+  }
+  return (t1 - t0) / 1000 / n;
+}
+const median = (a) => a.slice().sort((x, y) => x - y)[a.length >> 1];
+
+// `pass` (streaming `bytes` of weights) and a read loop over a buffer of the same size on the same threads,
+// in alternating rounds, so that both see the same moment of a shared machine: the medians of each rate and
+// of the per-round ratio (the fraction of the ceiling), with the ratio's range.
+function pairedWithCeiling(m, pass, bytes) {
+  const threaded = m._bn_threads_count() > 1;
+  const rounds = smoke ? 1 : quick ? 3 : 7;
+  const ms = smoke ? 6 : quick ? 100 : 250;
+  const read = readLoop(m, bytes, threaded);
+  if (!smoke) for (const f of [pass, read.run]) secondsPerCall(f, quick ? 150 : 400);  // warm-up
+  const kernel = [], ceiling = [], ratio = [];
+  for (let r = 0; r < rounds; r++) {
+    const a = bytes / secondsPerCall(pass, ms) / 1e9, b = bytes / secondsPerCall(read.run, ms) / 1e9;
+    kernel.push(a);
+    ceiling.push(b);
+    ratio.push(a / b);
+  }
+  read.free();
+  return { gb_s: median(kernel), ceiling: median(ceiling), fraction: median(ratio), range: [Math.min(...ratio), Math.max(...ratio)], rounds, threaded };
 }
 
 // The compute ceiling of the prefill tile, measured on the calling thread with the active kernel set:
@@ -211,7 +251,8 @@ function ceilings(m, bytes) {
 // Decode as in the real model: the 7 matrices of several 2B-4T layers, each its own buffer, one
 // matrix-vector product after the other, so the weights stream from DRAM (their total is well above
 // the last-level cache) instead of staying cache-resident as in the per-shape rows above. The read
-// ceiling is a plain read loop over one buffer of the same total size, same run (threaded as the rows).
+// ceiling is a plain read loop over one buffer of the same total size (threaded as the rows), timed in
+// rounds alternating with the kernel's (pairedWithCeiling).
 // type: T.I2_S or T.TQ2_0 (weights as packed from a GGUF of that type).
 function streamDecode(m, flavor, type = T.I2_S) {
   const shapes = [[2560, 2560], [640, 2560], [640, 2560], [2560, 2560], [6912, 2560], [6912, 2560], [2560, 6912]];
@@ -237,11 +278,14 @@ function streamDecode(m, flavor, type = T.I2_S) {
   const y = malloc(m, 6912 * 4);
   const total = mats.reduce((a, x) => a + x.bytes, 0);
   const pass = () => { for (const x of mats) m._bn_matmul(y, x.w, acts[x.cols], 1); };
-  const s = timeit(pass, quick ? 300 : 1500);
-  const ceil = ceilings(m, total);
+  const p = pairedWithCeiling(m, pass, total);
+  const threads = m._bn_threads_count();
+  const s = total / (p.gb_s * 1e9);
   const res = {
-    layers, weight_bytes: total, ms_per_pass: +(s * 1e3).toFixed(2), gb_s: +(total / s / 1e9).toFixed(2),
-    ...ceil.fields, fraction_of_ceiling: +((total / s / 1e9) / ceil.gb_s).toFixed(3),
+    layers, weight_bytes: total, ms_per_pass: +(s * 1e3).toFixed(2), gb_s: r2(p.gb_s),
+    read_ceiling_gb_s: r2(p.ceiling), read_ceiling_threads: threads,
+    ...(threads > 1 ? { read_ceiling_1t_gb_s: r2(readCeiling(m, total, false)) } : {}),
+    fraction_of_ceiling: +p.fraction.toFixed(3), fraction_of_ceiling_range: p.range.map((x) => +x.toFixed(3)), paired_rounds: p.rounds,
     ms_per_token_2b4t_layers: +((s * 1e3 * 30) / layers).toFixed(1),
   };
   if (flavor.endsWith('-rx')) {
@@ -416,7 +460,10 @@ console.log(JSON.stringify({
   ceiling_note: 'read_ceiling_gb_s: a plain read loop (16-byte loads + add, same -O3 -msimd128 build) over a buffer of the ' +
     'same size, same run, on the same module and pool as the row: read_ceiling_threads 1 -> bn_bench_read on the calling thread; ' +
     'read_ceiling_threads N > 1 -> bn_bench_read_threads (64-byte aligned slices over the N-thread pool, one fork/join per pass, ' +
-    'as a matmul), with the single-thread bn_bench_read figure as read_ceiling_1t_gb_s. fraction_of_ceiling uses read_ceiling_gb_s.',
+    'as a matmul), with the single-thread bn_bench_read figure as read_ceiling_1t_gb_s. fraction_of_ceiling uses read_ceiling_gb_s. ' +
+    'Stream rows (*_decode_stream): the pass over the weights and the read loop alternate in paired_rounds rounds, so that both see ' +
+    'the same moment of the machine; gb_s and read_ceiling_gb_s are the medians of each, fraction_of_ceiling the median of the ' +
+    'per-round ratios (their range: fraction_of_ceiling_range).',
   tq_note: 'tq2_0_decode*: weights are random valid GGUF TQ2_0 blocks packed as the runtime packs them (bn_weight_init + ' +
     'bn_weight_pack_rows); gb_s counts the packed bytes streamed (weight_bytes = bn_weight_packed_bytes(TQ2_0): 2-bit codes plus ' +
     'a 4-byte scale per row block of 256, vs I2_S 2-bit codes only); tq_over_i2s = gb_s / i2s_gb_s, i2s_* = the I2_S row of ' +

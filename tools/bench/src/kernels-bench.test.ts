@@ -100,12 +100,16 @@ if (missing.length) {
       }
     });
 
-    it('has a TQ2_0 stream row', () => {
+    it('has a TQ2_0 stream row, its ceiling measured in rounds paired with it', () => {
       for (const r of out.results) {
         const s = r.tq2_0_decode_stream;
         expect(s).toBeDefined();
-        positive(s ?? {}, ['layers', 'weight_bytes', 'ms_per_pass', 'gb_s', 'fraction_of_ceiling', 'ms_per_token_2b4t_layers', ...ceilingKeys(r.threads)]);
+        positive(s ?? {}, ['layers', 'weight_bytes', 'ms_per_pass', 'gb_s', 'fraction_of_ceiling', 'ms_per_token_2b4t_layers', 'paired_rounds', ...ceilingKeys(r.threads)]);
         expect(s?.read_ceiling_threads).toBe(r.threads);
+        // the fraction is the median of paired rounds: inside their range
+        const [lo, hi] = s?.fraction_of_ceiling_range as number[];
+        expect(lo).toBeLessThanOrEqual(s?.fraction_of_ceiling as number);
+        expect(hi).toBeGreaterThanOrEqual(s?.fraction_of_ceiling as number);
       }
     });
   });
