@@ -13,7 +13,8 @@
 //   rx_dot_1     one row (rows outside a whole group of 4): the x1/x4 trick — v & 0x03, v & 0x0c, v4 & 0x03,
 //                v4 & 0x0c with v4 = v >> 4, i.e. 1 shift + 4 ands per 64 weights, the x4-scaled
 //                fields in their own accumulator, divided out exactly at the end;
-//   rx_dot_rows  decode, the 4 rows of an interleaved group sharing each activation load (rx_tq_rows4:
+//   rx_dot_rows  decode, the 4 rows of an interleaved group sharing each activation load, the same x1/x4
+//                fields folded into one accumulator per row every chunk (rx_tq_rows4:
 //                the same per 256-block for TQ, whose packed codes use the I2_S layout);
 //   rx_tile_4x2  prefill (I2_S and TQ), 4 rows x 2 tokens over codes expanded once per row group and
 //                token group (rx_prefill_i2s, rx_prefill_tq).
@@ -62,35 +63,37 @@ static int32_t rx_dot_1(const uint8_t *codes, size_t stride, const int8_t *p, in
 }
 
 // Decode, the 4 rows of one interleaved group at once (kernels-internal.h: one 64-byte line = chunk c of
-// the 4 rows, a single sequential stream), sharing the 4 activation loads per chunk. True codes
-// (shift + and: 7 ops per row and chunk against 5 for the x1/x4 trick of rx_dot_1, but one i16
-// accumulator per row instead of two, so 4 rows fit the 16 x64 vector registers without spills).
-// Measured: 4-row 7.7-8.4 GB/s in cache and 5.9 GB/s streaming from DRAM, against 5.7-7.3 and 5.6
-// for rx_dot_1 row by row on the non-interleaved layout (tools/bench/bin/kernels.mjs, same machine); the
-// x1/x4 trick on all 4 rows (8 i16 accumulators) measured 5.0-5.9 GB/s streaming against 5.6-6.6 here.
-// Bound: one dot lane is in [-512, 508] (codes <= 2, |q| <= 128), 4 dots per chunk: fold every 8 chunks.
+// the 4 rows, a single sequential stream), sharing the 4 activation loads per chunk. Per row and chunk the
+// x1/x4 trick of rx_dot_1 (v & 0x03, v & 0x0c, v4 & 0x03, v4 & 0x0c with v4 = v >> 4: one shift, 4 ands)
+// with the x4-scaled pair of dots folded into the row's one i16 accumulator right away ((d1 + d3) >> 2,
+// exact: both are multiples of 4): 14 vector ops per 64 weights against 15 for true codes (3 shifts), and
+// still one accumulator per row, so 4 rows fit V8's vector registers. (Two accumulators per row, as in
+// rx_dot_1, spilled: 5.0-5.9 GB/s streaming against 5.6-6.6.) One pointer walks the group's lines, so the
+// 4 rows' loads carry constant offsets instead of an address add each. Measured against the true-code loop
+// (kernels bench stream row, paired rounds, 3 runs each): 61-66% of the read ceiling against 59-62%.
+// Bound: a = d0 + d2 in [-1024, 1016], b = d1 + d3 in [-4096, 4064] (x4 codes <= 8, |q| <= 128), b >> 2 in
+// [-1024, 1016]: a chunk adds at most 2048 in magnitude, so fold every 8 chunks.
 enum { RX_ROWS = BN_I2S_ROWS };
-// s += true codes of chunk c of the row at cp (chunks BN_I2S_STRIDE apart) . activations x0..x3, mask m
-#define RX_ROW(s, cp)                                                                       \
-    do {                                                                                    \
-        const v128_t v = wasm_v128_load(cp + BN_I2S_STRIDE * c);                            \
-        s = wasm_i16x8_add(s, RDOT(x0, wasm_v128_and(v, m)));                               \
-        s = wasm_i16x8_add(s, RDOT(x1, wasm_v128_and(wasm_u16x8_shr(v, 2), m)));            \
-        s = wasm_i16x8_add(s, RDOT(x2, wasm_v128_and(wasm_u16x8_shr(v, 4), m)));            \
-        s = wasm_i16x8_add(s, RDOT(x3, wasm_v128_and(wasm_u16x8_shr(v, 6), m)));            \
+// s += chunk c's codes of the row at offset o of the line at g . activations x0..x3 (masks m = 0x03, m4 = 0x0c)
+#define RX_ROW(s, o)                                                                                   \
+    do {                                                                                               \
+        const v128_t v = wasm_v128_load(g + (o)), v4 = wasm_u16x8_shr(v, 4);                           \
+        const v128_t a = wasm_i16x8_add(RDOT(x0, wasm_v128_and(v, m)), RDOT(x2, wasm_v128_and(v4, m)));   \
+        const v128_t b = wasm_i16x8_add(RDOT(x1, wasm_v128_and(v, m4)), RDOT(x3, wasm_v128_and(v4, m4))); \
+        s = wasm_i16x8_add(s, wasm_i16x8_add(a, wasm_i16x8_shr(b, 2)));                               \
     } while (0)
 // lane i = sum over chunks [c0, c1) (at most 8: the i16 bound above) of row i's true codes . activations
 static inline __attribute__((always_inline)) v128_t rx_rows4_sum(const uint8_t *codes, const int8_t *p, int c0, int c1) {
-    const v128_t m = wasm_i8x16_splat(0x03);
-    const uint8_t *c0p = codes, *c1p = codes + 16, *c2p = codes + 32, *c3p = codes + 48;
+    const v128_t m = wasm_i8x16_splat(0x03), m4 = wasm_i8x16_splat(0x0c);
     v128_t s0 = wasm_i16x8_splat(0), s1 = s0, s2 = s0, s3 = s0;
-    for (int c = c0; c < c1; c++) {
-        const int8_t *x = p + 64 * c;
+    const uint8_t *g = codes + (size_t)BN_I2S_STRIDE * c0;
+    const int8_t *x = p + 64 * c0;
+    for (int c = c0; c < c1; c++, g += BN_I2S_STRIDE, x += 64) {
         const v128_t x0 = wasm_v128_load(x), x1 = wasm_v128_load(x + 16), x2 = wasm_v128_load(x + 32), x3 = wasm_v128_load(x + 48);
-        RX_ROW(s0, c0p);
-        RX_ROW(s1, c1p);
-        RX_ROW(s2, c2p);
-        RX_ROW(s3, c3p);
+        RX_ROW(s0, 0);
+        RX_ROW(s1, 16);
+        RX_ROW(s2, 32);
+        RX_ROW(s3, 48);
     }
     return hsum4_i32x4(wasm_i32x4_extadd_pairwise_i16x8(s0), wasm_i32x4_extadd_pairwise_i16x8(s1),
                        wasm_i32x4_extadd_pairwise_i16x8(s2), wasm_i32x4_extadd_pairwise_i16x8(s3));
@@ -224,7 +227,7 @@ void bn_i2s_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens,
 // each activation load, true codes as rx_dot_rows; per 256-block the 4 integer sums come out as one i32x4 (row i in lane
 // i) and the float accumulation runs in the lanes: lane i adds (float)(sumi - qsum) * (d_a * d_w) block
 // after block, the very operations and order of the one-row path, so the results are bit-identical.
-// Bound: 4 chunks of 4 dots of [-512, 508] per block, [-8192, 8128], folded every block.
+// Bound: 4 chunks of at most 2048 in magnitude each (rx_rows4_sum) per block, folded every block.
 static v128_t rx_tq_rows4(const uint8_t *codes, const float *dw, int nb, const int8_t *p, const block_q8_K *b, const int32_t *qsum) {
     v128_t acc = wasm_f32x4_splat(0.0f);
     for (int k = 0; k < nb; k++) {
