@@ -128,8 +128,8 @@ console.log(JSON.stringify({
   node: process.version,
   shape: { rows, cols, weight_bytes: matBytes },
   lut_exact: exact,
-  note: 'rx: the engine\'s relaxed-dot 4-row decode loop (15 vector ops per 64 weights); x1x4: the same layout with the ' +
-    'x1/x4 field trick (13 ops, rows taking turns over 512-byte blocks); lut: TL1/T-MAC-style exact lookup (2 relaxed ' +
+  note: 'rx: the engine\'s relaxed-dot 4-row decode loop (14 vector ops per 64 weights); x1x4: the same layout with the ' +
+    'x1/x4 fields in two accumulators per row (13 ops, rows taking turns over 512-byte blocks); lut: TL1/T-MAC-style exact lookup (2 relaxed ' +
     'swizzles + 2 interleaves + 2 adds per 16 rows x 2 columns); GB/s of 2-bit weights, one thread, alternating rounds in one process',
   in_cache: inCache,
   stream: { matrices: nStream, ...stream },
