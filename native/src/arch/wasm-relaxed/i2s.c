@@ -88,6 +88,8 @@ static inline __attribute__((always_inline)) v128_t rx_rows4_sum(const uint8_t *
     v128_t s0 = wasm_i16x8_splat(0), s1 = s0, s2 = s0, s3 = s0;
     const uint8_t *g = codes + (size_t)BN_I2S_STRIDE * c0;
     const int8_t *x = p + 64 * c0;
+    // not unrolled: rx_tq_rows4's constant 4 chunks a block were, and V8 then spilled most of the body
+#pragma clang loop unroll(disable)
     for (int c = c0; c < c1; c++, g += BN_I2S_STRIDE, x += 64) {
         const v128_t x0 = wasm_v128_load(x), x1 = wasm_v128_load(x + 16), x2 = wasm_v128_load(x + 32), x3 = wasm_v128_load(x + 48);
         RX_ROW(s0, 0);
