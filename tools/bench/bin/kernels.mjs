@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
+import { median, secondsPerCall } from './timing.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const wasmDir = process.env.BITNET_WASM_DIR ?? join(here, '../../../libs/kernels/dist/wasm');
@@ -75,17 +76,7 @@ function timeit(fn, minMs = quick ? 150 : 600) {
   const w0 = performance.now();
   if (!smoke) do fn(); while (performance.now() - w0 < (quick ? 150 : 400));
   let best = Infinity;
-  for (let b = 0; b < 3; b++) {
-    let n = 0;
-    const t0 = performance.now();
-    let t1 = t0;
-    while (t1 - t0 < minMs / 3 || n === 0) {
-      fn();
-      n++;
-      t1 = performance.now();
-    }
-    best = Math.min(best, (t1 - t0) / 1000 / n);
-  }
+  for (let b = 0; b < 3; b++) best = Math.min(best, secondsPerCall(fn, minMs / 3));
   return best;
 }
 
@@ -184,28 +175,13 @@ function readLoop(m, bytes, threaded) {
   return { run: () => fn(buf, bytes, 1), free: () => m._free(buf) };
 }
 
-// Seconds per call of fn, over calls that together take at least ms
-function secondsPerCall(fn, ms) {
-  let n = 0;
-  const t0 = performance.now();
-  let t1 = t0;
-  while (t1 - t0 < ms || n === 0) {
-    fn();
-    n++;
-    t1 = performance.now();
-  }
-  return (t1 - t0) / 1000 / n;
-}
-const median = (a) => a.slice().sort((x, y) => x - y)[a.length >> 1];
-
 // `pass` (streaming `bytes` of weights) and a read loop over a buffer of the same size on the same threads,
 // in alternating rounds, so that both see the same moment of a shared machine: the medians of each rate and
 // of the per-round ratio (the fraction of the ceiling), with the ratio's range.
 function pairedWithCeiling(m, pass, bytes) {
-  const threaded = m._bn_threads_count() > 1;
   const rounds = smoke ? 1 : quick ? 3 : 7;
   const ms = smoke ? 6 : quick ? 100 : 250;
-  const read = readLoop(m, bytes, threaded);
+  const read = readLoop(m, bytes, m._bn_threads_count() > 1);
   if (!smoke) for (const f of [pass, read.run]) secondsPerCall(f, quick ? 150 : 400);  // warm-up
   const kernel = [], ceiling = [], ratio = [];
   for (let r = 0; r < rounds; r++) {
@@ -215,7 +191,7 @@ function pairedWithCeiling(m, pass, bytes) {
     ratio.push(a / b);
   }
   read.free();
-  return { gb_s: median(kernel), ceiling: median(ceiling), fraction: median(ratio), range: [Math.min(...ratio), Math.max(...ratio)], rounds, threaded };
+  return { gb_s: median(kernel), ceiling: median(ceiling), fraction: median(ratio), range: [Math.min(...ratio), Math.max(...ratio)], rounds };
 }
 
 // The compute ceiling of the prefill tile, measured on the calling thread with the active kernel set:

@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, secondsPerCall } from './timing.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -96,26 +97,12 @@ function measure(set) {
     // tables built once per token in a real kernel (1280 pairs x 32 bytes here): not timed
     lut: () => { for (let k = 0; k < n; k++) e.dot_lut(set.lut[k], tab, rows, cols, out); },
   };
-  for (const f of Object.values(runs)) {
-    const t = performance.now();
-    do f(); while (performance.now() - t < roundMs * 2);
-  }
+  for (const f of Object.values(runs)) secondsPerCall(f, roundMs * 2);  // warm-up
   const res = { rx: [], x1x4: [], lut: [] };
   for (let r = 0; r < rounds; r++)
-    for (const [name, f] of Object.entries(runs)) {
-      let k = 0;
-      const t0 = performance.now();
-      let t1 = t0;
-      while (t1 - t0 < roundMs || k === 0) {
-        f();
-        k++;
-        t1 = performance.now();
-      }
-      res[name].push((matBytes * n * k) / (t1 - t0) / 1e6);
-    }
-  const med = (a) => a.slice().sort((x, y) => x - y)[a.length >> 1];
+    for (const [name, f] of Object.entries(runs)) res[name].push((matBytes * n) / secondsPerCall(f, roundMs) / 1e9);
   const row = {};
-  for (const name of ['rx', 'x1x4', 'lut']) row[name] = { gb_s_median: +med(res[name]).toFixed(2), gb_s_best: +Math.max(...res[name]).toFixed(2) };
+  for (const name of ['rx', 'x1x4', 'lut']) row[name] = { gb_s_median: +median(res[name]).toFixed(2), gb_s_best: +Math.max(...res[name]).toFixed(2) };
   row.x1x4_over_rx = +(row.x1x4.gb_s_median / row.rx.gb_s_median).toFixed(3);
   row.lut_over_rx = +(row.lut.gb_s_median / row.rx.gb_s_median).toFixed(3);
   return row;
