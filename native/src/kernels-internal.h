@@ -160,8 +160,8 @@ typedef struct bn_kernel_set {
     bn_attend_fn attend;
     // benchmark only (bn_bench_dot_peak): `iters` iterations of the set's prefill tile loop body, 3 rows x 2
     // tokens (6 integer dots into 6 accumulators), on operands loaded from src (2 x 80 bytes, one or the other
-    // by iteration so nothing is hoisted; L1-resident); returns a checksum, *macs = multiply-adds per iteration. NULL in the generic
-    // set (no tile to measure).
+    // by iteration so nothing is hoisted; L1-resident); returns a checksum, *macs = multiply-adds per
+    // iteration. NULL in the generic set (no tile to measure).
     uint32_t (*bench_dot)(const void *src, int iters, int *macs);
 } bn_kernel_set;
 

@@ -171,7 +171,7 @@ export class BlobSource implements ByteSource {
   private ahead: { start: number; bytes: Promise<Uint8Array> } | undefined;
   /** The stream of the current front-to-back run, if any. */
   private seq: BlobStream | undefined;
-  /** false once the blob turned out to have no byte stream */
+  /** false once this blob turned out to have no byte stream (a stall: streamsStalledHere, realm-wide) */
   private streams = true;
   constructor(
     private readonly blob: Blob,
@@ -249,8 +249,7 @@ export class BlobSource implements ByteSource {
       await this.guarded(st, () => st.fill(target.subarray(done), signal));
     } catch (e) {
       if (!(e instanceof StreamStalled)) throw e;
-      streamsStalledHere = true;
-      this.streams = false;
+      streamsStalledHere = true;  // usesStream says no from now on, here and in every later BlobSource
       return false;  // the caller reads the whole range again through the windows
     }
     return true;

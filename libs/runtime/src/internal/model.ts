@@ -616,8 +616,9 @@ export class BitNet {
 // ---------------------------------------------------------------------------------------------
 // Streaming tensors into the arena
 
-// Every 2 ms, not 20: in Chromium the reads of a Blob (slices and streams) progress only while the worker's event loop runs (20 ms turns
-// left the reads waiting: 1.19 GB read wait 2.6-3.5 s against 2.0-2.2 s, measured with slice windows).
+// Every 2 ms, not 20: in Chromium the reads of a Blob (slices and streams) progress only while the worker's
+// event loop runs (20 ms turns left the reads waiting: 1.19 GB read wait 2.6-3.5 s against 2.0-2.2 s, measured
+// with slice windows).
 const YIELD_EVERY_MS = 2;
 const YIELD_EVERY_TENSORS = 4;
 
@@ -672,8 +673,8 @@ async function loadTensors(
   };
   // Reads served from memory (an in-memory source, a Blob window already fetched) resolve as microtasks: give
   // the event loop a turn every few tensors and every YIELD_EVERY_MS, so that an abort that arrives as a message
-  // (a worker's cancel) is seen during the load, not after it, and so that a Blob's byte stream, whose bytes
-  // arrive only while the worker's event loop runs, keeps filling while the worker packs.
+  // (a worker's cancel) is seen during the load, not after it, and so that a Blob's reads keep progressing
+  // while the worker packs (see YIELD_EVERY_MS).
   let lastYield = now();
   let sinceYield = 0;
   const maybeYield = async (force: boolean) => {

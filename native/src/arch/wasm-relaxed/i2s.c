@@ -226,7 +226,7 @@ void bn_i2s_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens,
 }
 
 // TQ decode, the 4 rows of one interleaved group (codes: its first chunk; same layout as I2_S) sharing
-// each activation load, true codes as rx_dot_rows; per 256-block the 4 integer sums come out as one i32x4 (row i in lane
+// each activation load, the sums of rx_rows4_sum (as rx_dot_rows); per 256-block the 4 integer sums come out as one i32x4 (row i in lane
 // i) and the float accumulation runs in the lanes: lane i adds (float)(sumi - qsum) * (d_a * d_w) block
 // after block, the very operations and order of the one-row path, so the results are bit-identical.
 // Bound: 4 chunks of at most 2048 in magnitude each (rx_rows4_sum) per block, folded every block.

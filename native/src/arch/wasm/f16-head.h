@@ -48,7 +48,6 @@ static inline float dot_f16_xs_simd(const bn_fp16 *w, const float *xs, int n) {
     return f16_tail(sum, w + k, xs + k, n - k) * BN_F16_UNSCALE;  // tail: the same exact scaled products
 }
 
-
 // F16 rows in the packed 4-row interleaved layout (kernels-internal.h): one 64-byte line = the same 8
 // columns of 4 rows, so the 4-row kernel reads one sequential stream. load16x4_s loads and sign-extends
 // 4 halves at once (then shift + mask: the 2^-112-scaled bit trick). Products exact as in

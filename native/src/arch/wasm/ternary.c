@@ -125,7 +125,6 @@ static void lane_tile_4x2(v128_t *sa, v128_t *sb, const int16_t *e, const int16_
     *sb = hsum4_i32x4(b0, b1, b2, b3);
 }
 
-
 void bn_i2s_simd(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1) {
     const int cols = w->cols, rows = w->rows, n_chunks = cols / BN_LANE_CHUNK;
     const size_t arb = bn_act_row_bytes(BN_TYPE_I2_S, cols);
