@@ -3,7 +3,7 @@
 // (workspace dependencies stay external) and .d.ts files from tsc.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const dir = resolve(process.argv[2]);
@@ -16,4 +16,12 @@ const external = [...Object.keys(pkg.dependencies ?? {}), 'node:*'];
 for (const [format, ext] of [['esm', '.js'], ['cjs', '.cjs']]) {
   await build({ entryPoints: entries, outdir: join(dir, 'dist'), bundle: true, format, platform: 'neutral', target: 'es2022', outExtension: { '.js': ext }, external, sourcemap: true, logLevel: 'warning' });
 }
-execFileSync(join(dir, '..', '..', 'node_modules', '.bin', 'tsc'), ['-p', join(dir, 'tsconfig.json'), '--noEmit', 'false', '--emitDeclarationOnly', '--declaration', '--outDir', join(dir, 'dist'), '--rootDir', join(dir, 'src')], { stdio: 'inherit' });
+// Declarations of src/ only: the library's tsconfig also includes its tests (type-checked, never published),
+// which lie outside the rootDir of the declarations. A temporary config beside it narrows the inputs.
+const declConfig = join(dir, 'tsconfig.decl.tmp.json');
+writeFileSync(declConfig, JSON.stringify({ extends: './tsconfig.json', include: ['src/**/*.ts'], exclude: ['src/**/*.test.ts'] }));
+try {
+  execFileSync(join(dir, '..', '..', 'node_modules', '.bin', 'tsc'), ['-p', declConfig, '--noEmit', 'false', '--emitDeclarationOnly', '--declaration', '--outDir', join(dir, 'dist'), '--rootDir', join(dir, 'src')], { stdio: 'inherit' });
+} finally {
+  rmSync(declConfig, { force: true });
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: set-up (idempotent), then every test target through Nx (cached), then one summary line.
 // Targets: lint (module boundaries), typecheck, test (jest, incl. the wasm build it depends on),
-// test-native (host-compiled C tests), e2e (Playwright in Debian's Chromium).
+// test-native (host-compiled C tests), e2e (Playwright in Debian's Chromium), build (the publishable
+// packages: bundles and declarations; a package that does not build fails the run).
 // Extra arguments are passed to `nx run-many` (e.g. `npm test -- --projects=gguf`).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -19,7 +20,7 @@ const reports = join(ROOT, '.reports');
 rmSync(reports, { recursive: true, force: true });
 
 const nx = join(ROOT, 'node_modules', '.bin', 'nx');
-const args = ['run-many', '-t', 'lint', 'typecheck', 'test', 'test-native', 'e2e', '--output-style=static', '--parallel=2', ...process.argv.slice(2)];
+const args = ['run-many', '-t', 'lint', 'typecheck', 'test', 'test-native', 'e2e', 'build', '--output-style=static', '--parallel=2', ...process.argv.slice(2)];
 const r = spawnSync(nx, args, { cwd: ROOT, stdio: 'inherit', env: childEnv({ CI: process.env.CI ?? '' }) });
 
 // One closing line for humans and CI: counts from jest, native and Playwright reports.
