@@ -60,6 +60,14 @@ bn_status bn_weight_pack_i2s(bn_weight *w, void *dst, const uint8_t *src, int ro
 // not propagate them).
 bn_status bn_weight_pack_rows(bn_weight *w, int row0, const void *src, int src_type, int n_rows);
 
+// How far into the packed layout of a (rows, cols) matrix of `type` the bn_weight_pack_rows calls for rows
+// [0, r) (in row order) may have written: every byte at or past this offset is still untouched. F16, Q8_0:
+// whole 4-row groups, in order; F32: whole rows; once r == rows (the padding rows zeroed): all of it. TQ1_0,
+// TQ2_0 (block scales stored after all the codes) and I2_S (packed whole): all of it as soon as r > 0.
+// 0 for r <= 0 or an unsupported type or shape. (The loader touches the untouched pages while it waits for
+// bytes: their first-write page faults are then off the packing's critical path.)
+size_t bn_weight_packed_prefix_bytes(int type, int rows, int cols, int r);
+
 // ---------------------------------------------------------------------------------------------
 // Activations. Each weight type has one activation encoding (ggml's vec_dot_type):
 //   I2_S  -> int8 per row: s = 127/max(max|x|, 1e-5), q = clamp(round_half_even(x*s), -128, 127),

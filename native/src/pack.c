@@ -340,6 +340,18 @@ BN_API bn_status bn_weight_pack_rows(bn_weight *w, int row0, const void *src, in
     return BN_OK;
 }
 
+BN_API size_t bn_weight_packed_prefix_bytes(int type, int rows, int cols, int r) {
+    const size_t all = bn_weight_packed_bytes(type, rows, cols);
+    if (all == 0 || r <= 0) return 0;
+    if (r >= rows) return all;
+    switch (type) {
+    case BN_TYPE_F16: return (size_t)((r + BN_F16_ROWS - 1) / BN_F16_ROWS) * BN_F16_ROWS * bn_f16_padded_cols(cols) * 2;
+    case BN_TYPE_Q8_0: return (size_t)((r + BN_Q8_0_ROWS - 1) / BN_Q8_0_ROWS) * (size_t)(cols / QK8_0) * BN_Q8_0_GROUP_BYTES;
+    case BN_TYPE_F32: return (size_t)r * cols * 4;
+    default: return all;
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Activations
 

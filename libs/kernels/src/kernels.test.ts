@@ -55,6 +55,53 @@ describe.each(['st', 'mt'] as const)('kernels (%s flavour)', (flavor) => {
   });
   afterAll(() => k.dispose());
 
+  it('bn_weight_packed_prefix_bytes bounds what row-ordered packing has written', () => {
+    const rnd = seeded(7);
+    // (packed type, source type, bytes per source value): F16 and Q8_0 in whole 4-row groups, F32 in rows
+    const cases = [
+      { type: BN_TYPE.F16, src: BN_TYPE.F16, cols: 40 },  // 40 % 8 != 0: padded chunks
+      { type: BN_TYPE.Q8_0, src: BN_TYPE.F16, cols: 64 },
+      { type: BN_TYPE.F32, src: BN_TYPE.F32, cols: 24 },
+    ];
+    for (const { type, src, cols } of cases) {
+      const rows = 37;
+      const all = k.fn.bn_weight_packed_bytes!(type, rows, cols) >>> 0;
+      const prefix = (r: number) => k.fn.bn_weight_packed_prefix_bytes!(type, rows, cols, r) >>> 0;
+      expect([prefix(0), prefix(rows), prefix(rows + 5)]).toEqual([0, all, all]);
+      const dst = k.malloc(all);
+      k.heapU8().fill(0xaa, dst, dst + all);
+      const w = allocWeight(k, { type, rows, cols, scale: 1, data: dst });
+      // source rows: halves of values in [-1, 1) (0x3c00 = 1.0 with the sign bit and a random mantissa) or f32
+      const per = src === BN_TYPE.F16 ? 2 : 4;
+      const raw = new Uint8Array(rows * cols * per);
+      const dv = new DataView(raw.buffer);
+      for (let i = 0; i < rows * cols; i++) {
+        if (per === 2) dv.setUint16(2 * i, (rnd() < 0.5 ? 0x8000 : 0) | 0x3800 | Math.floor(rnd() * 1024), true);
+        else dv.setFloat32(4 * i, rnd() * 2 - 1, true);
+      }
+      const ps = put(k, raw);
+      let last = 0;
+      for (let r0 = 0; r0 < rows; r0 += 7) {
+        const n = Math.min(7, rows - r0);
+        k.check(k.fn.bn_weight_pack_rows!(w, r0, ps + r0 * cols * per, src, n), 'bn_weight_pack_rows');
+        const p = prefix(r0 + n);
+        expect(p).toBeGreaterThanOrEqual(last);
+        last = p;
+        // every byte at or past the prefix is still the fill
+        const rest = k.heapU8().subarray(dst + p, dst + all);
+        expect(rest.every((b) => b === 0xaa)).toBe(true);
+      }
+      expect(last).toBe(all);
+      k.free(ps);
+      k.free(w);
+      k.free(dst);
+    }
+    // the ternary layouts: nothing is known to be untouched once packing started
+    expect(k.fn.bn_weight_packed_prefix_bytes!(BN_TYPE.TQ2_0, 8, 256, 1) >>> 0).toBe(k.fn.bn_weight_packed_bytes!(BN_TYPE.TQ2_0, 8, 256) >>> 0);
+    expect(k.fn.bn_weight_packed_prefix_bytes!(BN_TYPE.I2_S, 8, 128, 1) >>> 0).toBe(k.fn.bn_weight_packed_bytes!(BN_TYPE.I2_S, 8, 128) >>> 0);
+    expect(k.fn.bn_weight_packed_prefix_bytes!(99, 8, 128, 1)).toBe(0);
+  });
+
   it('BN_MAX_COLS mirrors the widest matrix the kernels take', () => {
     for (const type of [BnType.I2_S, BnType.TQ2_0, BnType.Q8_0, BnType.F16, BnType.F32]) {
       expect(k.fn.bn_weight_packed_bytes!(type, 4, BN_MAX_COLS)).toBeGreaterThan(0);

@@ -106,6 +106,13 @@ export interface LoadTimings {
   /** The part of weightsMs spent waiting for the source's bytes (the rest is packing and bookkeeping): tells a slow
    * storage or network from slow packing. */
   readWaitMs: number;
+  /** The part of weightsMs spent in the kernels' packing calls (repacking into the kernels' layouts). */
+  packMs: number;
+  /** The part of weightsMs spent, while reads were pending, touching the pages of tensors still to come (first-write
+   * page faults that packing would otherwise pay later). */
+  prefaultMs: number;
+  /** The part of weightsMs spent allocating the arena (the one memory growth). */
+  allocMs: number;
   totalMs: number;
 }
 
@@ -356,12 +363,13 @@ export class BitNet {
     try {
       // one allocation: [weights | logits | token ids | state (KV + scratch; staging while loading)]
       arena = k.malloc(plan.totalBytes);
+      const allocMs = now() - tTokenizer;
       const base = Math.ceil(arena / 64) * 64;
       const weightsBase = base;
       const logitsPtr = base + Math.ceil(plan.weightBytes / 64) * 64;
       const tokensPtr = logitsPtr + Math.ceil((4 * hp.nVocab * plan.logitRows) / 64) * 64;
       const stateBase = logitsPtr + plan.ioBytes;
-      const readWaitMs = await loadTensors(k, source, plan, model, weightsBase, stateBase, opts);
+      const { readWaitMs, packMs, prefaultMs } = await loadTensors(k, source, plan, model, weightsBase, stateBase, opts);
       const tWeights = now();
       k.check(k.fn.bn_model_set_state!(model, stateBase, plan.totalBytes - (stateBase - arena), plan.nCtx, plan.maxBatch, threads), 'bn_model_set_state');
       k.check(k.fn.bn_model_check!(model), 'bn_model_check');
@@ -371,6 +379,9 @@ export class BitNet {
         tokenizerMs: tTokenizer - tPlanned,
         weightsMs: tWeights - tTokenizer,  // includes the one memory growth for the arena
         readWaitMs,
+        packMs,
+        prefaultMs,
+        allocMs,
         totalMs: now() - t0,
       };
       const info: ModelInfo = { ...describe(gguf, hp, plan), threads, flavor: k.flavor, loadTimings };
@@ -652,7 +663,7 @@ async function loadTensors(
   weightsBase: number,
   staging: number,
   opts: LoadOptions,
-): Promise<number> {
+): Promise<{ readWaitMs: number; packMs: number; prefaultMs: number }> {
   const total = plan.tensors.reduce((s, t) => s + (t.load === 'alias' ? 0 : t.info.byteLength), 0);
   let loaded = 0;
   const progress = (n: number) => {
@@ -661,14 +672,50 @@ async function loadTensors(
   };
   opts.onProgress?.({ loadedBytes: 0, totalBytes: total });
   let embedPtr = 0;
-  // every read of the source goes through `waited`, which adds the time spent waiting for it to readWait
+  // in file order, so that a source reading front to back (a Blob's byte stream) streams once; an alias reads
+  // nothing and needs the tensor it aliases (the embedding) loaded first: last
+  const order = plan.tensors
+    .map((t, i) => ({ t, i }))
+    .sort((a, b) => Number(a.t.load === 'alias') - Number(b.t.load === 'alias') || a.t.info.absoluteOffset - b.t.info.absoluteOffset || a.i - b.i)
+    .map((x) => x.t);
+  const ahead = new Prefaulter(
+    k,
+    order.map((t) => ({ start: weightsBase + t.offset, end: weightsBase + t.offset + t.bytes })),
+  );
+  // every read of the source goes through `waited`, which adds the time spent waiting for it to readWait; while
+  // the read is pending, the worker faults in pages of the tensors still to come (`ahead`, time in prefault)
   let readWait = 0;
+  let prefault = 0;
   const waited = async <R>(read: Promise<R>): Promise<R> => {
     const t = now();
+    let settled = false;
+    const done = read.then(
+      () => void (settled = true),
+      () => void (settled = true),
+    );
+    let work = 0;
+    while (!settled) {
+      const tw = now();
+      const more = ahead.step(PREFAULT_STEP_BYTES);
+      work += now() - tw;
+      if (!more) break;
+      await Promise.race([done, yieldToEventLoop()]);
+    }
     try {
       return await read;
     } finally {
-      readWait += now() - t;
+      readWait += now() - t - work;
+      prefault += work;
+    }
+  };
+  // and every packing call through `packed`, which adds its time to pack
+  let pack = 0;
+  const packed = (call: () => number): number => {
+    const t = now();
+    try {
+      return call();
+    } finally {
+      pack += now() - t;
     }
   };
   // Reads served from memory (an in-memory source, a Blob window already fetched) resolve as microtasks: give
@@ -684,13 +731,10 @@ async function loadTensors(
       sinceYield = 0;
     }
   };
-  // in file order, so that a source reading front to back (a Blob's byte stream) streams once; an alias reads
-  // nothing and needs the tensor it aliases (the embedding) loaded first: last
-  const order = plan.tensors
-    .map((t, i) => ({ t, i }))
-    .sort((a, b) => Number(a.t.load === 'alias') - Number(b.t.load === 'alias') || a.t.info.absoluteOffset - b.t.info.absoluteOffset || a.i - b.i)
-    .map((x) => x.t);
-  for (const t of order) {
+  for (const [i, t] of order.entries()) {
+    // from here on tensor i is written: the prefaulter keeps off every earlier one, and off this one too when
+    // its reads write into place (direct, vector); a packed tensor's region is free until packing reaches it
+    ahead.startTensor(i, t.load === 'i2s' || t.load === 'rows' ? weightsBase + t.offset : undefined);
     await maybeYield(++sinceYield > YIELD_EVERY_TENSORS);
     throwIfAborted(opts.signal, 'load');
     const dst = weightsBase + t.offset;
@@ -715,7 +759,7 @@ async function loadTensors(
       case 'i2s': {
         await waited(readChunk(source, src, k.heapU8().subarray(staging, staging + t.info.byteLength), opts.signal));
         progress(t.info.byteLength);
-        const st = k.fn.bn_weight_pack_i2s!(weightSlot(k, model, t), dst, staging, rows, cols);
+        const st = packed(() => k.fn.bn_weight_pack_i2s!(weightSlot(k, model, t), dst, staging, rows, cols));
         if (st !== 0) throw new BitNetError(st === 8 ? 'load_failed' : 'kernels', `tensor ${t.slot.name}: I2_S data rejected by the kernels (status ${st})`);
         break;
       }
@@ -731,7 +775,9 @@ async function loadTensors(
           const n = nr * rowBytes;
           await waited(readChunk(source, src + r * rowBytes, k.heapU8().subarray(staging, staging + n), opts.signal));
           progress(n);
-          const st = k.fn.bn_weight_pack_rows!(w, r, staging, t.info.type, nr);
+          const st = packed(() => k.fn.bn_weight_pack_rows!(w, r, staging, t.info.type, nr));
+          // what rows [0, r + nr) may have written (older kernels without the call: all of the region)
+          ahead.written(i, dst + (k.fn.bn_weight_packed_prefix_bytes?.(t.packedType, rows, cols, r + nr) ?? t.bytes));
           // status 8 (BN_ERR_DATA): inf/NaN in an F16 matrix, which the f16 kernels do not propagate
           if (st !== 0) throw new BitNetError(st === 8 ? 'load_failed' : 'kernels', `tensor ${t.slot.name}: packing ${typeName(t.info.type)} → ${typeName(t.packedType)} failed (status ${st}${st === 8 ? ': non-finite values' : ''})`);
         }
@@ -763,5 +809,68 @@ async function loadTensors(
       }
     }
   }
-  return readWait;
+  return { readWaitMs: readWait, packMs: pack, prefaultMs: prefault };
+}
+
+// Fresh WebAssembly memory costs a page fault at its first write: measured here about 1 ms per MB in Node
+// and in Chromium, five times the packing itself (1.19 GB of 2B-4T weights: ~1.2 s of faults against ~0.25
+// s of packing into memory already touched). A read of the source that is still pending leaves the worker
+// idle: it then touches, one byte a page and PREFAULT_STEP_BYTES at a time, the pages of the tensors that
+// are still to be written, in load order, so that their packing later finds them mapped.
+const PREFAULT_STEP_BYTES = 1 << 20;
+const PAGE_BYTES = 4096;
+
+/**
+ * Walks the weight regions of the tensors in load order, writing 0 into one byte of every page. Only bytes no write
+ * has reached are touched (later tensors; the current one past what its packing may have written, from the
+ * kernels' bn_weight_packed_prefix_bytes): the arena is allocated for this model, and such a byte is either still
+ * zero or overwritten later by the tensor's load, so a 0 there changes nothing.
+ */
+class Prefaulter {
+  private region = 0;
+  private at: number;
+
+  constructor(
+    private readonly k: Kernels,
+    private readonly regions: readonly { start: number; end: number }[],
+  ) {
+    this.at = regions[0]?.start ?? 0;
+  }
+
+  /** Tensor `i` starts loading: skip every earlier region; region i is free from `freeFrom` on (undefined: not at all). */
+  startTensor(i: number, freeFrom: number | undefined): void {
+    if (this.region > i) return;
+    if (freeFrom === undefined) {
+      this.region = i + 1;
+      this.at = this.regions[i + 1]?.start ?? 0;
+    } else {
+      this.at = this.region < i ? freeFrom : Math.max(this.at, freeFrom);
+      this.region = i;
+    }
+  }
+
+  /** Tensor `i`'s writes reach up to `upTo` (exclusive): the prefaulter moves past it. */
+  written(i: number, upTo: number): void {
+    if (this.region === i) this.at = Math.max(this.at, upTo);
+  }
+
+  /** Touches up to `bytes` more; false when every region is done. */
+  step(bytes: number): boolean {
+    const u8 = this.k.heapU8();
+    let left = bytes;
+    while (left > 0 && this.region < this.regions.length) {
+      const r = this.regions[this.region]!;
+      const from = Math.max(this.at, r.start);
+      const stop = Math.min(r.end, from + left);
+      // pages that begin inside the region (a first partial page is shared with the region before)
+      for (let p = Math.ceil(from / PAGE_BYTES) * PAGE_BYTES; p < stop; p += PAGE_BYTES) u8[p] = 0;
+      left -= stop - from;
+      this.at = stop;
+      if (stop >= r.end) {
+        this.region++;
+        this.at = this.regions[this.region]?.start ?? 0;
+      }
+    }
+    return this.region < this.regions.length;
+  }
 }
