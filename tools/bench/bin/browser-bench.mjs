@@ -36,6 +36,9 @@ const USAGE = `usage: node tools/bench/bin/browser-bench.mjs --model-i2s <I2_S g
                    to it when the file says otherwise (default bitnet)
   --timeout-min N  per page (default 60)
   --chromium PATH  browser binary (default $CHROMIUM_PATH or /usr/bin/chromium)
+  --profile        our engine: add profile_ms_per_token (forward-pass ms per token and step, last rep)
+  --settle-ms N    our engine: wait N ms between the download and the load (default 0), so that the
+                   load is that of a model the browser has stored, as a cached model's
   --verbose        echo the page logs to stderr`;
 
 function fail(msg, code = 2) {
@@ -61,6 +64,8 @@ const { values: v } = (() => {
         'timeout-min': { type: 'string' },
         chromium: { type: 'string' },
         verbose: { type: 'boolean' },
+        profile: { type: 'boolean' },
+        'settle-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -93,6 +98,8 @@ const opts = {
   timeoutMs: int(v['timeout-min'], '--timeout-min', 60) * 60_000,
   chromium: v.chromium ?? chromiumPath(),
   verbose: !!v.verbose,
+  profile: !!v.profile,
+  settleMs: int(v['settle-ms'], '--settle-ms', 0),
 };
 if (opts.threads.some((t) => t < 1 || t > 16)) fail('-t: thread counts must be in [1, 16]');
 if (opts.reps < 1) fail('--reps must be at least 1');
@@ -223,6 +230,8 @@ try {
       reps: String(opts.reps),
       head: opts.head,
       batch: String(opts.batch),
+      ...(opts.profile ? { profile: '1' } : {}),
+      ...(opts.settleMs ? { settle: String(opts.settleMs) } : {}),
     });
     err(`browser-bench: ${c.name} …`);
     const page = await browser.newPage();

@@ -15,10 +15,11 @@ import { retagArchitecture } from './browser-retag';
 describe('parseBenchQuery', () => {
   it('reads every setting, with defaults', () => {
     const s = parseBenchQuery('?model=/m/x.gguf&engine=wllama&p=32&n=16&t=1,2&reps=5&head=q8_0&batch=32');
-    expect(s).toEqual({ model: '/m/x.gguf', engine: 'wllama', nPrompt: 32, nGen: 16, threads: [1, 2], reps: 5, head: 'q8_0', batch: 32, ctx: 256, flavor: 'auto' });
+    expect(s).toEqual({ model: '/m/x.gguf', engine: 'wllama', nPrompt: 32, nGen: 16, threads: [1, 2], reps: 5, head: 'q8_0', batch: 32, ctx: 256, flavor: 'auto', profile: false, settleMs: 0 });
     const d = parseBenchQuery('model=/a.gguf');
     expect(d).toMatchObject({ engine: 'bitnet-wasm', nPrompt: 128, nGen: 64, threads: [1], reps: 3, head: 'f16', batch: 64, ctx: 256 });
     expect(parseBenchQuery('model=/a.gguf&p=512&n=64').ctx).toBe(512 + 64 + 8);
+    expect(parseBenchQuery('model=/a.gguf&profile=1&settle=5000')).toMatchObject({ profile: true, settleMs: 5000 });
   });
 
   it.each([
@@ -32,6 +33,8 @@ describe('parseBenchQuery', () => {
     ['model=/a&head=q4', /head/],
     ['model=/a&p=128&ctx=64', /too small/],
     ['model=/a&flavor=gpu', /flavor/],
+    ['model=/a&profile=yes', /profile must be 0 or 1/],
+    ['model=/a&settle=-5', /settle must be/],
   ])('rejects %j', (q, msg) => {
     expect(() => parseBenchQuery(q)).toThrow(BenchSettingsError);
     expect(() => parseBenchQuery(q)).toThrow(msg);

@@ -29,6 +29,11 @@ export interface BrowserBenchSettings {
   ctx: number;
   /** Our kernels build: 'st' or 'mt'; 'auto' = 'st' for one thread, 'mt' otherwise. @default 'auto' */
   flavor: 'auto' | 'st' | 'mt';
+  /** Ours only: report each test's forward-pass milliseconds per token and step (last repetition). @default false */
+  profile: boolean;
+  /** Ours only: milliseconds to wait between the download and the load, so that the browser has stored the Blob
+   * (a model already cached) and nothing else runs during the load. @default 0 */
+  settleMs: number;
 }
 
 /** Thrown for a bad query string (the page reports it as `__benchError`). */
@@ -74,7 +79,10 @@ export function parseBenchQuery(search: string): BrowserBenchSettings {
   if (ctx < Math.max(nPrompt, nGen + 2)) throw new BenchSettingsError(`ctx ${ctx} is too small for p=${nPrompt}, n=${nGen}`);
   const flavor = q.get('flavor') ?? 'auto';
   if (flavor !== 'auto' && flavor !== 'st' && flavor !== 'mt') throw new BenchSettingsError(`flavor must be auto, st or mt, got ${JSON.stringify(flavor)}`);
-  return { model, engine, nPrompt, nGen, threads, reps, head, batch, ctx, flavor };
+  const profileRaw = q.get('profile') ?? '0';
+  if (profileRaw !== '0' && profileRaw !== '1') throw new BenchSettingsError(`profile must be 0 or 1, got ${JSON.stringify(profileRaw)}`);
+  const settleMs = intParam(q, 'settle', 0, 0, 600_000);
+  return { model, engine, nPrompt, nGen, threads, reps, head, batch, ctx, flavor, profile: profileRaw === '1', settleMs };
 }
 
 /**
@@ -135,8 +143,10 @@ export interface BrowserBenchResult {
   avg_ts: number;
   stddev_ts: number;
   samples_ts: number[];
-  /** Engine start-up (wasm compile + instantiate) plus model load from a Blob already in memory. */
+  /** Engine start-up (wasm compile + instantiate) plus model load from the Blob just downloaded. */
   load_ms: number;
+  /** Ours: milliseconds waited between the download and the load (the settings' settleMs). */
+  settle_ms?: number;
   /** Time to fetch the model file into a Blob (not part of load_ms). */
   fetch_ms: number;
   /** How the time was taken: 'js' (performance.now around eval) or 'server' (llama-server's own timings). */
@@ -146,11 +156,15 @@ export interface BrowserBenchResult {
   loadavg_1m_after?: number;
   /** wllama only: wall time of each whole createCompletion call, ms (includes messaging and sampling). */
   samples_wall_ms?: number[];
+  /** Ours: the load's phases in ms (parse, plan, tokenizer, weights, readWait, total), as `bitnet bench`. */
+  load_phases_ms?: Record<string, number>;
+  /** Ours with profile=1: milliseconds per token of each forward-pass step (last repetition), as `bitnet bench --profile`. */
+  profile_ms_per_token?: Record<string, number>;
 }
 
 /** Builds the result of one test from its per-repetition durations in seconds. */
 export function makeResult(
-  base: Omit<BrowserBenchResult, 'n_prompt' | 'n_gen' | 'test' | 'avg_ns' | 'stddev_ns' | 'avg_ts' | 'stddev_ts' | 'samples_ts'>,
+  base: Omit<BrowserBenchResult, 'n_prompt' | 'n_gen' | 'test' | 'avg_ns' | 'stddev_ns' | 'avg_ts' | 'stddev_ts' | 'samples_ts' | 'profile_ms_per_token'>,
   nPrompt: number,
   nGen: number,
   secs: readonly number[],

@@ -2,7 +2,7 @@
  * The bench page's worker for our engine (a classic worker, bundled as an IIFE, because the emscripten
  * glue is loaded with importScripts, as in apps/web's worker). One worker measures one thread count:
  * fetch the model into a Blob (fetch_ms), load the st or mt kernels and BitNet.load from the Blob
- * (load_ms), warm up, then prefill (n_prompt fixed tokens from an empty cache) and decode (n_gen
+ * (load_ms; after settle_ms of waiting when asked), warm up, then prefill (n_prompt fixed tokens from an empty cache) and decode (n_gen
  * single-token evals after one BOS token), each `reps` times, timed with performance.now around eval.
  * The page terminates the worker afterwards, which frees its WebAssembly memory.
  */
@@ -55,21 +55,29 @@ async function run(req: WorkerRequest): Promise<BrowserBenchResult[]> {
   const fetchMs = performance.now() - tf;
   log(`fetched ${blob.size} bytes in ${Math.round(fetchMs)} ms`);
 
-  const t0 = performance.now();
   const names = wasmFileNames(flavor);
   scope.importScripts(WASM_BASE + names.glue);
   const factory = scope[factoryName(flavor)];
   if (typeof factory !== 'function') throw new Error(`${names.glue} did not define its factory`);
-  const kernels = await createKernels(factory, {
-    flavor,
-    threads,
-    locateFile: (f: string) => WASM_BASE + f,
-    ...(isThreadedFlavor(flavor) ? { mainScriptUrlOrBlob: WASM_BASE + names.glue } : {}),
-  });
-  const model = await BitNet.load(blob, { kernels, threads, headType: s.head, contextLength: s.ctx, batchSize: s.batch });
-  const loadMs = performance.now() - t0;
-  const lt = model.info.loadTimings;
-  log(`loaded in ${Math.round(loadMs)} ms (${flavor}, ${threads} thread(s), nCtx ${model.plan.nCtx}; ${lt ? `parse ${Math.round(lt.parseMs)}, plan ${Math.round(lt.planMs)}, tokenizer ${Math.round(lt.tokenizerMs)}, weights ${Math.round(lt.weightsMs)} (read wait ${Math.round(lt.readWaitMs)}) ms` : 'no load timings'})`);
+  // engine start-up and BitNet.load from the Blob
+  const loadOnce = async (what: string) => {
+    const t0 = performance.now();
+    const kernels = await createKernels(factory, {
+      flavor,
+      threads,
+      locateFile: (f: string) => WASM_BASE + f,
+      ...(isThreadedFlavor(flavor) ? { mainScriptUrlOrBlob: WASM_BASE + names.glue } : {}),
+    });
+    const model = await BitNet.load(blob, { kernels, threads, headType: s.head, contextLength: s.ctx, batchSize: s.batch });
+    const ms = performance.now() - t0;
+    const lt = model.info.loadTimings;
+    log(`${what} in ${Math.round(ms)} ms (${flavor}, ${threads} thread(s), nCtx ${model.plan.nCtx}; ${lt ? `parse ${Math.round(lt.parseMs)}, plan ${Math.round(lt.planMs)}, tokenizer ${Math.round(lt.tokenizerMs)}, weights ${Math.round(lt.weightsMs)} (read wait ${Math.round(lt.readWaitMs)}, packing ${Math.round(lt.packMs)}, prefault ${Math.round(lt.prefaultMs)}, alloc ${Math.round(lt.allocMs)}) ms` : 'no load timings'})`);
+    const phases = lt ? Object.fromEntries(Object.entries(lt).map(([k, v]) => [k.replace(/Ms$/, ''), Math.round(v)])) : undefined;
+    return { kernels, model, ms, phases };
+  };
+  // settle: let the browser finish storing the download first (measured: page faults up to 2x slower while it does)
+  if (s.settleMs > 0) await new Promise((r) => setTimeout(r, s.settleMs));
+  const { kernels, model, ms: loadMs, phases } = await loadOnce('loaded');
 
   const nVocab = model.hparams.nVocab;
   const base = {
@@ -85,6 +93,19 @@ async function run(req: WorkerRequest): Promise<BrowserBenchResult[]> {
     load_ms: Math.round(loadMs),
     fetch_ms: Math.round(fetchMs),
     timing: 'js' as const,
+    settle_ms: s.settleMs,
+    ...(phases ? { load_phases_ms: phases } : {}),
+  };
+  // profile=1: the profiler runs during each timed repetition (setProfiling(true) clears it); the last
+  // repetition's milliseconds per token are reported, as `bitnet bench --profile` does
+  const startProfile = (): void => {
+    if (s.profile) model.setProfiling(true);
+  };
+  const endProfile = (nTokens: number): { profile_ms_per_token?: Record<string, number> } => {
+    if (!s.profile) return {};
+    const r = model.profileReport();
+    model.setProfiling(false);
+    return { profile_ms_per_token: Object.fromEntries(Object.entries(r).map(([k, v]) => [k, +(v / nTokens).toFixed(3)])) };
   };
   const out: BrowserBenchResult[] = [];
   try {
@@ -96,12 +117,13 @@ async function run(req: WorkerRequest): Promise<BrowserBenchResult[]> {
       for (let rep = 0; rep < s.reps; rep++) {
         model.reset();
         const toks = benchTokens(nVocab, s.nPrompt, rep + 2);
+        startProfile();
         const t = performance.now();
         model.eval(toks);
         secs.push((performance.now() - t) / 1000);
         log(`pp${s.nPrompt} rep ${rep + 1}: ${(s.nPrompt / secs[rep]!).toFixed(2)} t/s`);
       }
-      out.push(makeResult(base, s.nPrompt, 0, secs));
+      out.push({ ...makeResult(base, s.nPrompt, 0, secs), ...endProfile(s.nPrompt) });
     }
     if (s.nGen > 0) {
       const secs: number[] = [];
@@ -110,12 +132,13 @@ async function run(req: WorkerRequest): Promise<BrowserBenchResult[]> {
         model.reset();
         model.eval([bos]);
         const toks = benchTokens(nVocab, s.nGen, rep + 100);
+        startProfile();
         const t = performance.now();
         for (const tok of toks) model.eval([tok]);
         secs.push((performance.now() - t) / 1000);
         log(`tg${s.nGen} rep ${rep + 1}: ${(s.nGen / secs[rep]!).toFixed(2)} t/s`);
       }
-      out.push(makeResult(base, 0, s.nGen, secs));
+      out.push({ ...makeResult(base, 0, s.nGen, secs), ...endProfile(s.nGen) });
     }
   } finally {
     model.dispose();
