@@ -115,6 +115,9 @@ void bn_quantize_row_i8_ref(int8_t *q, float *s, int32_t *sum, const float *x, i
 // the same, plus q16 = q widened; SIMD128 where compiled (bytes identical to the reference)
 void bn_quantize_row_i8(int8_t *q, int16_t *q16, float *s, int32_t *sum, const float *x, int n);
 void bn_quantize_row_q8_K_ref(block_q8_K *y, const float *x, int n);
+// the same, plus per block q16 = qs widened (QK_K per block, consecutive) and qsum = the sum of qs; SIMD128 where
+// compiled (bytes identical to the reference)
+void bn_quantize_row_q8_K(block_q8_K *y, int16_t *q16, int32_t *qsum, const float *x, int n);
 void bn_quantize_row_q8_0_ref(block_q8_0 *y, const float *x, int n);
 int bn_i2s_code_at(const uint8_t *i2s, size_t e);  // code of flat element e of a GGUF I2_S tensor
 int bn_tq2_code_at(const block_tq2_0 *b, int j);    // code (0..2) of element j of a TQ2_0 block

@@ -393,14 +393,7 @@ BN_API bn_status bn_act_quantize(void *act, int weight_type, const float *x, int
         case BN_TYPE_TQ1_0: case BN_TYPE_TQ2_0: {
             block_q8_K *b = (block_q8_K *)row;
             int16_t *q16 = (int16_t *)(row + (size_t)(cols / QK_K) * sizeof(block_q8_K));
-            bn_quantize_row_q8_K_ref(b, xr, cols);
-            int32_t *qsum = (int32_t *)(q16 + cols);
-            for (int i = 0; i < cols; i++) q16[i] = b[i / QK_K].qs[i % QK_K];
-            for (int k = 0; k < cols / QK_K; k++) {
-                int32_t s = 0;
-                for (int i = 0; i < QK_K; i++) s += b[k].qs[i];
-                qsum[k] = s;
-            }
+            bn_quantize_row_q8_K(b, q16, (int32_t *)(q16 + cols), xr, cols);
         } break;
         case BN_TYPE_Q8_0: {
             block_q8_0 *b = (block_q8_0 *)row;

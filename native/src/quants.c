@@ -139,6 +139,71 @@ void bn_quantize_row_q8_K_ref(block_q8_K *y, const float *x, int n) {
     }
 }
 
+// The same Q8_K blocks plus, per block, q16 = qs widened and qsum = the sum of qs (the TQ activation row
+// layout, pack.c), SIMD128 where compiled, bytes identical to bn_quantize_row_q8_K_ref's (the selftest checks
+// it): the largest magnitude by a NaN-skipping pmax, the first element of that magnitude by compare + bitmask
+// (its sign sets iscale's, as the reference's first-wins scan), the same f32 product, f32x4.nearest (ties to
+// even, as nearest_int for |v| < 2^22; here |v| <= 127), NaN -> 0 by trunc_sat, then min 127.
+void bn_quantize_row_q8_K(block_q8_K *y, int16_t *q16, int32_t *qsum, const float *x, int n) {
+#if defined(__wasm_simd128__)
+    for (int b = 0; b < n / QK_K; b++, x += QK_K, q16 += QK_K) {
+        v128_t am = wasm_f32x4_splat(0.0f);
+        for (int j = 0; j < QK_K; j += 4) am = wasm_f32x4_pmax(am, wasm_f32x4_abs(wasm_v128_load(x + j)));
+        am = wasm_f32x4_pmax(am, wasm_i32x4_shuffle(am, am, 2, 3, 0, 1));
+        am = wasm_f32x4_pmax(am, wasm_i32x4_shuffle(am, am, 1, 0, 3, 2));
+        const float amax = wasm_f32x4_extract_lane(am, 0);
+        if (!(amax > 0.0f) || !isfinite(amax)) {
+            memset(&y[b], 0, sizeof(block_q8_K));
+            memset(q16, 0, QK_K * sizeof(int16_t));
+            qsum[b] = 0;
+            continue;
+        }
+        float max = amax;
+        for (int j = 0; j < QK_K; j += 4) {
+            const int m = wasm_i32x4_bitmask(wasm_f32x4_eq(wasm_f32x4_abs(wasm_v128_load(x + j)), wasm_f32x4_splat(amax)));
+            if (m) {
+                max = x[j + __builtin_ctz((unsigned)m)];
+                break;
+            }
+        }
+        const float iscale = -127.0f / max;
+        if (!isfinite(iscale)) {  // max below ~3.7e-37: the reference's nearest_int then meets +-inf, its own answer
+            bn_quantize_row_q8_K_ref(&y[b], x, QK_K);
+            int32_t s = 0;
+            for (int i = 0; i < QK_K; i++) s += q16[i] = y[b].qs[i];
+            qsum[b] = s;
+            continue;
+        }
+        const v128_t sv = wasm_f32x4_splat(iscale), hi = wasm_i32x4_splat(127);
+        v128_t acc = wasm_i32x4_splat(0);
+        for (int j = 0; j < QK_K; j += 16) {
+            v128_t r[4];
+            for (int k = 0; k < 4; k++)
+                r[k] = wasm_i32x4_min(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(sv, wasm_v128_load(x + j + 4 * k)))), hi);
+            const v128_t h0 = wasm_i16x8_narrow_i32x4(r[0], r[1]), h1 = wasm_i16x8_narrow_i32x4(r[2], r[3]);
+            wasm_v128_store(q16 + j, h0);
+            wasm_v128_store(q16 + j + 8, h1);
+            wasm_v128_store(y[b].qs + j, wasm_i8x16_narrow_i16x8(h0, h1));
+            const v128_t s16 = wasm_i32x4_add(wasm_i32x4_extadd_pairwise_i16x8(h0), wasm_i32x4_extadd_pairwise_i16x8(h1));
+            acc = wasm_i32x4_add(acc, s16);
+            y[b].bsums[j / 16] = (int16_t)(wasm_i32x4_extract_lane(s16, 0) + wasm_i32x4_extract_lane(s16, 1) + wasm_i32x4_extract_lane(s16, 2) + wasm_i32x4_extract_lane(s16, 3));
+        }
+        y[b].d = 1.0f / iscale;
+        qsum[b] = wasm_i32x4_extract_lane(acc, 0) + wasm_i32x4_extract_lane(acc, 1) + wasm_i32x4_extract_lane(acc, 2) + wasm_i32x4_extract_lane(acc, 3);
+    }
+#else
+    bn_quantize_row_q8_K_ref(y, x, n);
+    for (int b = 0; b < n / QK_K; b++) {
+        int32_t s = 0;
+        for (int i = 0; i < QK_K; i++) {
+            q16[QK_K * b + i] = y[b].qs[i];
+            s += y[b].qs[i];
+        }
+        qsum[b] = s;
+    }
+#endif
+}
+
 // roundf (half away from zero) without the libm call: exact, since v - trunc(v) is exact in f32
 static inline float round_away(float v) {
     const float t = truncf(v);

@@ -379,6 +379,43 @@ static void st_quantize_i8(st_ctx *c, uint32_t salt) {  // own seed: keeps the o
     }
 }
 
+// bn_quantize_row_q8_K (SIMD128 where compiled) against bn_quantize_row_q8_K_ref, byte for byte, with its q16 and
+// qsum against the reference's qs, on random blocks and awkward ones: ties of magnitude with opposite signs (the
+// first one sets the sign of the scale), exact .5 products, NaN, +-inf, all zeros, subnormals
+static void st_quantize_q8_K(st_ctx *c, uint32_t salt) {
+    enum { NB = 3, N = NB * QK_K };
+    uint64_t own = 0x5EED0F0F8BADF00DULL ^ salt, *seed = &own;
+    float x[N];
+    block_q8_K y[NB], yr[NB];
+    int16_t q16[N];
+    int32_t qsum[NB];
+    for (int kind = 0; kind < 8; kind++) {
+        for (int i = 0; i < N; i++) x[i] = rng_f(seed) * 3.0f;
+        if (kind == 1) { x[40] = -5.0f; x[90] = 5.0f; x[QK_K + 7] = 4.0f; x[QK_K + 8] = -4.0f; }  // ties: the first wins
+        if (kind == 2) for (int i = 0; i < N; i++) x[i] = (float)(i % 255 - 127);  // max -127: iscale 1, exact ints
+        if (kind == 3) for (int i = 0; i < N; i++) x[i] = (float)(i % 254 - 127) * 0.5f + (i == 3 ? 63.5f : 0.0f);  // .5 products
+        if (kind == 4) { x[17] = NAN; x[QK_K] = NAN; }
+        if (kind == 5) { x[3] = INFINITY; x[2 * QK_K + 9] = -INFINITY; }
+        if (kind == 6) memset(x, 0, QK_K * sizeof(float));  // one all-zero block
+        if (kind == 7) for (int i = 0; i < N; i++) x[i] = (float)(i - 300) * 1e-41f;  // subnormals
+        memset(y, 0x55, sizeof y);
+        memset(yr, 0x55, sizeof yr);
+        bn_quantize_row_q8_K(y, q16, qsum, x, N);
+        bn_quantize_row_q8_K_ref(yr, x, N);
+        int bad = 0;
+        for (int b = 0; b < NB; b++) {
+            int32_t s = 0;
+            for (int i = 0; i < QK_K; i++) {
+                bad += q16[QK_K * b + i] != yr[b].qs[i];
+                s += yr[b].qs[i];
+            }
+            bad += qsum[b] != s;
+            bad += memcmp(&y[b].d, &yr[b].d, 4) != 0 || memcmp(y[b].qs, yr[b].qs, QK_K) != 0 || memcmp(y[b].bsums, yr[b].bsums, sizeof y[b].bsums) != 0;
+        }
+        if (bad) ST_FAIL(c, "quantize_row_q8_K kind %d: %d differences (d, qs, bsums, q16 or qsum)", kind, bad);
+    }
+}
+
 // Returns the number of failed comparisons (0 = all kernels agree with their references).
 BN_API int bn_selftest(uint32_t seed, int verbose) {
     st_ctx c = {0, verbose};
@@ -390,6 +427,7 @@ BN_API int bn_selftest(uint32_t seed, int verbose) {
     static const int flt[][3] = {{7, 32, 1}, {33, 96, 3}, {16, 256, 1}, {5, 1000, 2}, {9, 2560, 1}, {6, 100, 2}, {13, 64, 5}, {11, 36, 4}, {3, 13, 1}};
     for (size_t i = 0; i < sizeof flt / sizeof flt[0]; i++) st_float(&c, &s, flt[i][0], flt[i][1], flt[i][2]);
     st_quantize_i8(&c, seed);
+    st_quantize_q8_K(&c, seed);
     st_attention(&c, &s, 1, 0, 4, 1, 64);
     st_attention(&c, &s, 1, 20, 4, 2, 64);
     st_attention(&c, &s, 5, 7, 6, 3, 40);
