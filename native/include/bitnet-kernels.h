@@ -117,6 +117,12 @@ bn_status bn_kv_store(bn_fp16 *cache, const float *x, int n_tokens, int pos0, in
 size_t bn_attention_scratch_bytes(int n_ctx);
 bn_status bn_attention(float *out, const float *q, const bn_fp16 *k_cache, const bn_fp16 *v_cache, int n_tokens,
                        int pos0, int n_head, int n_head_kv, int head_dim, void *scratch);
+// The same over head-major caches (n_head_kv, n_ctx, head_dim), the model's layout (each KV head's rows
+// contiguous: streamed sequentially), written by bn_kv_store_hm from rows x (n_tokens, n_head_kv, head_dim).
+// Results are bit-identical to bn_attention on the same values. BN_ERR_RANGE if pos0 + n_tokens > n_ctx.
+bn_status bn_kv_store_hm(bn_fp16 *cache, const float *x, int n_tokens, int pos0, int n_head_kv, int head_dim, int n_ctx);
+bn_status bn_attention_hm(float *out, const float *q, const bn_fp16 *k_cache, const bn_fp16 *v_cache, int n_tokens,
+                          int pos0, int n_head, int n_head_kv, int head_dim, int n_ctx, void *scratch);
 
 // out = relu(gate)^2 * up  and  out = silu(gate) * up  (n values; out may alias gate)
 bn_status bn_relu2_mul(float *out, const float *gate, const float *up, int n);

@@ -151,6 +151,8 @@ void bn_attend_generic(float *out, const float *q, int nh, const bn_fp16 *k, con
                        float scale, void *scratch);
 // pf[j] = f16(softmax(s)[j]) as f32 times mult (a power of two); s is overwritten
 void bn_softmax_f16(float *pf, float *s, int n, float mult);
+void bn_softmax_f16_ref(float *pf, float *s, int n, float mult);  // libm expf (bn_softmax_f16: SIMD128 where compiled)
+void bn_round_f16_f32(float *y, const float *x, int n);  // y = x rounded to f16 values (>= 0, finite), SIMD128 where compiled
 typedef struct bn_kernel_set {
     const char *name;
     bn_matmul_rows_fn i2s, tq, q8_0, f16, f32;
@@ -185,6 +187,8 @@ uint32_t bn_bench_dot_simd(const void *src, int iters, int *macs);
 void bn_i2s_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);
 void bn_tq_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);
 void bn_f16_relaxed(float *y, const bn_weight *w, const void *act, int n_tokens, int r0, int r1);
+void bn_attend_relaxed(float *out, const float *q, int nh, const bn_fp16 *k, const bn_fp16 *v, size_t kv_row, int n_kv, int hd,
+                       float scale, void *scratch);
 uint32_t bn_bench_dot_relaxed(const void *src, int iters, int *macs);
 extern const bn_kernel_set bn_kernels_relaxed;
 #endif

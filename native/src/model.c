@@ -115,7 +115,7 @@ typedef struct {
 
     // state (one block from the runtime)
     int n_ctx, max_batch, n_threads_max;
-    bn_fp16 *k_cache, *v_cache;  // (n_layer, n_ctx, kv_dim)
+    bn_fp16 *k_cache, *v_cache;  // (n_layer, n_head_kv, n_ctx, head_dim): head-major (bn_attention_hm)
     float *x;     // (max_batch, n_embd) residual stream
     float *xb;    // (max_batch, max(n_embd, q_dim)) normed input / attention output
     float *q;     // (max_batch, q_dim)
@@ -431,10 +431,10 @@ static int layer_forward(bn_model *m, int l, int n, int pos0) {
         rope_norm(m->q, n, pos0, m->n_head, m->head_dim, m->n_rot, m->rope_base);
         rope_norm(m->k, n, pos0, m->n_head_kv, m->head_dim, m->n_rot, m->rope_base);
     }
-    BN_TRY(bn_kv_store(kc, m->k, n, pos0, m->kv_dim));
-    BN_TRY(bn_kv_store(vc, m->v, n, pos0, m->kv_dim));
+    BN_TRY(bn_kv_store_hm(kc, m->k, n, pos0, m->n_head_kv, m->head_dim, m->n_ctx));
+    BN_TRY(bn_kv_store_hm(vc, m->v, n, pos0, m->n_head_kv, m->head_dim, m->n_ctx));
     prof_mark(m, BN_PROF_ROPE);
-    BN_TRY(bn_attention(m->xb, m->q, kc, vc, n, pos0, m->n_head, m->n_head_kv, m->head_dim, m->att_scratch));
+    BN_TRY(bn_attention_hm(m->xb, m->q, kc, vc, n, pos0, m->n_head, m->n_head_kv, m->head_dim, m->n_ctx, m->att_scratch));
     prof_mark(m, BN_PROF_ATTN);
     if (sub) BN_TRY(bn_rmsnorm(m->xb, m->xb, vec[BN_ROLE_ATTN_SUB_NORM - BN_ROLE_MATRIX_COUNT], n, m->q_dim, m->eps));
     prof_mark(m, BN_PROF_NORM);

@@ -87,8 +87,9 @@ BN_API size_t bn_attention_scratch_bytes(int n_ctx) {
     return (n + 63) & ~(size_t)63;
 }
 
-// pf[j] = f16(exp(s[j] - max) / sum) as f32, times mult (a power of two: exact); s is overwritten
-void bn_softmax_f16(float *pf, float *s, int n, float mult) {
+// pf[j] = f16(exp(s[j] - max) / sum) as f32, times mult (a power of two: exact); s is overwritten. The
+// reference: libm expf, the sum in double (ggml's ggml_float), then each probability rounded to f16.
+void bn_softmax_f16_ref(float *pf, float *s, int n, float mult) {
     float max = -INFINITY;
     for (int j = 0; j < n; j++) max = s[j] > max ? s[j] : max;
     double sum = 0.0;
@@ -99,6 +100,84 @@ void bn_softmax_f16(float *pf, float *s, int n, float mult) {
     const float inv = (float)(1.0 / sum);
     for (int j = 0; j < n; j++) pf[j] = bn_fp16_to_fp32(bn_fp32_to_fp16(s[j] * inv)) * mult;
 }
+
+#if defined(__wasm_simd128__)
+// exp(x) for x <= 0, 4 lanes (Cephes expf: x = n ln2 + r with n = nearest(x log2 e), ln2 split in two so r is
+// exact, a degree-7 polynomial on r, 2^n through the exponent bits; within 2 ulp of expf). x is clamped at
+// -87.3 (n >= -126, a normal 2^n): below that expf is under 1.6e-38, and so are these, which the f16 rounding
+// of the probabilities (sum >= 1) turns into 0 either way.
+static inline v128_t exp_nonpos_f32x4(v128_t x) {
+    x = wasm_f32x4_max(x, wasm_f32x4_splat(-87.33654f));
+    const v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+    v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
+    r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+    v128_t y = wasm_f32x4_splat(1.9875691500E-4f);
+    y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(1.3981999507E-3f));
+    y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(8.3334519073E-3f));
+    y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(4.1665795894E-2f));
+    y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(1.6666665459E-1f));
+    y = wasm_f32x4_add(wasm_f32x4_mul(y, r), wasm_f32x4_splat(5.0000001201E-1f));
+    y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(y, wasm_f32x4_mul(r, r)), r), wasm_f32x4_splat(1.0f));
+    const v128_t pow2n = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+    return wasm_f32x4_mul(y, pow2n);
+}
+
+// v (finite, >= 0) rounded to the nearest f16 value, ties to even, as f32 (bn_fp32_to_fp16 then back, for
+// v below 65504): normal halves drop 13 mantissa bits (integer round-half-even, a carry bumps the
+// exponent); below 2^-14 the halves are the multiples of 2^-24, which adding and removing 0.5 rounds to
+// (the f32 spacing at 0.5 is 2^-24).
+static inline v128_t round_f16_f32x4(v128_t v) {
+    const v128_t lsb = wasm_v128_and(wasm_u32x4_shr(v, 13), wasm_i32x4_splat(1));
+    const v128_t normal = wasm_v128_and(wasm_i32x4_add(v, wasm_i32x4_add(wasm_i32x4_splat(0xfff), lsb)), wasm_i32x4_splat((int32_t)0xffffe000u));
+    const v128_t sub = wasm_f32x4_sub(wasm_f32x4_add(v, wasm_f32x4_splat(0.5f)), wasm_f32x4_splat(0.5f));
+    return wasm_v128_bitselect(sub, normal, wasm_f32x4_lt(v, wasm_f32x4_splat(0x1p-14f)));
+}
+
+void bn_round_f16_f32(float *y, const float *x, int n) {
+    int j = 0;
+    for (; j + 4 <= n; j += 4) wasm_v128_store(y + j, round_f16_f32x4(wasm_v128_load(x + j)));
+    for (; j < n; j++) y[j] = bn_fp16_to_fp32(bn_fp32_to_fp16(x[j]));
+}
+
+// The SIMD128 softmax (the wasm builds): exp_nonpos_f32x4 for expf, the sum in two f64 lanes, the
+// probabilities rounded with round_f16_f32x4 (bit-identical to the reference's rounding; the selftest
+// compares both with the reference). A last partial vector goes through a padded copy.
+void bn_softmax_f16(float *pf, float *s, int n, float mult) {
+    const int n4 = n & ~3;
+    v128_t mv = wasm_f32x4_splat(-INFINITY);
+    for (int j = 0; j < n4; j += 4) mv = wasm_f32x4_pmax(mv, wasm_v128_load(s + j));
+    mv = wasm_f32x4_pmax(mv, wasm_i32x4_shuffle(mv, mv, 2, 3, 0, 1));
+    mv = wasm_f32x4_pmax(mv, wasm_i32x4_shuffle(mv, mv, 1, 0, 3, 2));
+    float max = wasm_f32x4_extract_lane(mv, 0);
+    for (int j = n4; j < n; j++) max = s[j] > max ? s[j] : max;
+    mv = wasm_f32x4_splat(max);
+    v128_t acc = wasm_f64x2_splat(0.0);
+    for (int j = 0; j < n4; j += 4) {
+        const v128_t e = exp_nonpos_f32x4(wasm_f32x4_sub(wasm_v128_load(s + j), mv));
+        wasm_v128_store(s + j, e);
+        acc = wasm_f64x2_add(acc, wasm_f64x2_add(wasm_f64x2_promote_low_f32x4(e), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(e, e, 2, 3, 0, 1))));
+    }
+    double sum = wasm_f64x2_extract_lane(acc, 0) + wasm_f64x2_extract_lane(acc, 1);
+    float tail[4] = {max, max, max, max};
+    if (n4 < n) {
+        memcpy(tail, s + n4, (size_t)(n - n4) * 4);
+        wasm_v128_store(tail, exp_nonpos_f32x4(wasm_f32x4_sub(wasm_v128_load(tail), mv)));
+        for (int j = n4; j < n; j++) sum += (double)(s[j] = tail[j - n4]);
+    }
+    const v128_t inv = wasm_f32x4_splat((float)(1.0 / sum)), mu = wasm_f32x4_splat(mult);
+    for (int j = 0; j < n4; j += 4) wasm_v128_store(pf + j, wasm_f32x4_mul(round_f16_f32x4(wasm_f32x4_mul(wasm_v128_load(s + j), inv)), mu));
+    if (n4 < n) {
+        memcpy(tail, s + n4, (size_t)(n - n4) * 4);
+        wasm_v128_store(tail, wasm_f32x4_mul(round_f16_f32x4(wasm_f32x4_mul(wasm_v128_load(tail), inv)), mu));
+        memcpy(pf + n4, tail, (size_t)(n - n4) * 4);
+    }
+}
+#else
+void bn_round_f16_f32(float *y, const float *x, int n) {
+    for (int j = 0; j < n; j++) y[j] = bn_fp16_to_fp32(bn_fp32_to_fp16(x[j]));
+}
+void bn_softmax_f16(float *pf, float *s, int n, float mult) { bn_softmax_f16_ref(pf, s, n, mult); }
+#endif
 
 // One head at a time through a kernel set's dot_f16_xs and axpy_f16 (the generic set's attend, and the
 // fallback of SIMD sets for shapes their blocks do not cover). Same scratch layout as above.
@@ -126,6 +205,7 @@ typedef struct {
     const float *q;
     const bn_fp16 *k, *v;
     int n_tokens, pos0, n_head, n_head_kv, head_dim;
+    size_t head_stride, pos_stride;  // elements between KV heads, between positions of one KV head
     uint8_t *scratch;
     size_t scratch_stride;
     const bn_kernel_set *ks;
@@ -139,7 +219,6 @@ static void att_worker(void *arg, int ith, int nth, int thread) {
     const int hd = a->head_dim, group = a->n_head / a->n_head_kv;
     void *sc = a->scratch + a->scratch_stride * thread;
     const float scale = 1.0f / sqrtf((float)hd);
-    const size_t kv_row = (size_t)a->n_head_kv * hd;
     const int per = (a->n_head + nth - 1) / nth;
     const int h0 = ith * per, h1 = h0 + per < a->n_head ? h0 + per : a->n_head;
     for (int t = 0; t < a->n_tokens; t++) {
@@ -149,7 +228,7 @@ static void att_worker(void *arg, int ith, int nth, int thread) {
             int he = (g + 1) * group < h1 ? (g + 1) * group : h1;
             if (he - h > BN_ATT_GROUP_MAX) he = h + BN_ATT_GROUP_MAX;
             const size_t qo = ((size_t)t * a->n_head + h) * hd;
-            a->ks->attend(a->out + qo, a->q + qo, he - h, a->k + (size_t)g * hd, a->v + (size_t)g * hd, kv_row, n_kv, hd, scale, sc);
+            a->ks->attend(a->out + qo, a->q + qo, he - h, a->k + g * a->head_stride, a->v + g * a->head_stride, a->pos_stride, n_kv, hd, scale, sc);
             h = he;
         }
     }
@@ -169,8 +248,36 @@ BN_API bn_status bn_attention(float *out, const float *q, const bn_fp16 *k_cache
     if (!scratch) return BN_ERR_ARG;
     // Thread i uses scratch + i * bn_attention_scratch_bytes(pos0 + n_tokens), which stays inside
     // n_threads * bn_attention_scratch_bytes(n_ctx) for any n_ctx >= pos0 + n_tokens.
-    att_task a = {out, q, k_cache, v_cache, n_tokens, pos0, n_head, n_head_kv, head_dim, scratch,
-                  bn_attention_scratch_bytes(pos0 + n_tokens), bn_kernels_active()};
+    att_task a = {out, q, k_cache, v_cache, n_tokens, pos0, n_head, n_head_kv, head_dim, (size_t)head_dim, (size_t)n_head_kv * head_dim,
+                  scratch, bn_attention_scratch_bytes(pos0 + n_tokens), bn_kernels_active()};
+    bn_parallel(att_worker, &a, n_head);
+    return BN_OK;
+}
+
+// The head-major cache (the model's): each KV head's rows are one contiguous run, so attention streams
+// each head's keys and values sequentially. Position-major rows (bn_attention) have the heads of a position
+// side by side: one head's 256 bytes, then a 1 KB gap, for 2B-4T; decoding at 1024 positions, attention
+// read its KV at 1.5 GB/s that way.
+BN_API bn_status bn_kv_store_hm(bn_fp16 *cache, const float *x, int n_tokens, int pos0, int n_head_kv, int head_dim, int n_ctx) {
+    if (!cache || !x || n_tokens <= 0 || pos0 < 0 || n_head_kv <= 0 || head_dim <= 0 || n_ctx <= 0) return BN_ERR_ARG;
+    if (pos0 > n_ctx - n_tokens) return BN_ERR_RANGE;
+    for (int t = 0; t < n_tokens; t++)
+        for (int h = 0; h < n_head_kv; h++) {
+            bn_fp16 *dst = cache + ((size_t)h * n_ctx + pos0 + t) * head_dim;
+            const float *src = x + ((size_t)t * n_head_kv + h) * head_dim;
+            for (int d = 0; d < head_dim; d++) dst[d] = bn_fp32_to_fp16(src[d]);
+        }
+    return BN_OK;
+}
+
+BN_API bn_status bn_attention_hm(float *out, const float *q, const bn_fp16 *k_cache, const bn_fp16 *v_cache, int n_tokens,
+                                 int pos0, int n_head, int n_head_kv, int head_dim, int n_ctx, void *scratch) {
+    bn_status st = att_check(out, q, k_cache, v_cache, n_tokens, pos0, n_head, n_head_kv, head_dim);
+    if (st) return st;
+    if (!scratch || n_ctx <= 0) return BN_ERR_ARG;
+    if (pos0 > n_ctx - n_tokens) return BN_ERR_RANGE;
+    att_task a = {out, q, k_cache, v_cache, n_tokens, pos0, n_head, n_head_kv, head_dim, (size_t)n_ctx * head_dim, (size_t)head_dim,
+                  scratch, bn_attention_scratch_bytes(pos0 + n_tokens), bn_kernels_active()};
     bn_parallel(att_worker, &a, n_head);
     return BN_OK;
 }
@@ -194,7 +301,7 @@ bn_status bn_attention_ref(float *out, const float *q, const bn_fp16 *k, const b
                     sum += (double)(bn_fp16_to_fp32(bn_fp32_to_fp16(qh[d])) * bn_fp16_to_fp32(k[j * kv_row + (size_t)g * hd + d]));
                 s[j] = (float)sum * scale;
             }
-            bn_softmax_f16(p, s, n_kv, 1.0f);
+            bn_softmax_f16_ref(p, s, n_kv, 1.0f);
             for (int d = 0; d < hd; d++) {
                 double sum = 0.0;
                 for (int j = 0; j < n_kv; j++) sum += (double)(p[j] * bn_fp16_to_fp32(v[j * kv_row + (size_t)g * hd + d]));

@@ -305,7 +305,7 @@ static void st_attention(st_ctx *c, uint64_t *seed, int n_tokens, int pos0, int 
                     sum += (double)(bn_fp16_to_fp32(bn_fp32_to_fp16(qh[d])) * bn_fp16_to_fp32(k[((size_t)j * n_head_kv + g) * hd + d]));
                 sc[j] = (float)sum / sqrtf((float)hd);
             }
-            bn_softmax_f16(pr, sc, n_kv, 1.0f);
+            bn_softmax_f16_ref(pr, sc, n_kv, 1.0f);
             for (int d = 0; d < hd; d++) {
                 double b = 0.0;
                 for (int j = 0; j < n_kv; j++) b += pr[j] * fabs(bn_fp16_to_fp32(v[((size_t)j * n_head_kv + g) * hd + d]));
@@ -322,6 +322,22 @@ static void st_attention(st_ctx *c, uint64_t *seed, int n_tokens, int pos0, int 
                         n_head, n_head_kv, i, out[i], ref[i], bound[i]);
                 break;
             }
+        // the head-major caches (the model's layout) hold the same rows: bit-identical outputs; the stores
+        // through bn_kv_store_hm from the position-major rows as f32 (exact: they are f16 values)
+        bn_fp16 *khm = malloc(kvn * 2), *vhm = malloc(kvn * 2);
+        float *rows = malloc(kvn * 4), *out2 = malloc(qn * 4);
+        if (!khm || !vhm || !rows || !out2) { c->fails++; free(khm); free(vhm); free(rows); free(out2); continue; }
+        for (size_t i = 0; i < kvn; i++) rows[i] = bn_fp16_to_fp32(k[i]);
+        bn_status s1 = bn_kv_store_hm(khm, rows, n_ctx, 0, n_head_kv, hd, n_ctx);
+        for (size_t i = 0; i < kvn; i++) rows[i] = bn_fp16_to_fp32(v[i]);
+        bn_status s2 = bn_kv_store_hm(vhm, rows, n_ctx, 0, n_head_kv, hd, n_ctx);
+        bn_status s3 = bn_attention_hm(out2, q, khm, vhm, n_tokens, pos0, n_head, n_head_kv, hd, n_ctx, scratch);
+        if (s1 || s2 || s3 || memcmp(out, out2, qn * 4))
+            ST_FAIL(c, "attention_hm[%s] t%d p%d h%d/%d: status %d/%d/%d or outputs differ from the position-major cache's",
+                    bn_kernels_active()->name, n_tokens, pos0, n_head, n_head_kv, s1, s2, s3);
+        if (bn_attention_hm(out2, q, khm, vhm, n_tokens, n_ctx - n_tokens + 1, n_head, n_head_kv, hd, n_ctx, scratch) != BN_ERR_RANGE)
+            ST_FAIL(c, "attention_hm past n_ctx not refused");
+        free(khm); free(vhm); free(rows); free(out2);
     }
     free(bound); free(sc); free(pr);
     bn_kernels_select(0);
@@ -416,6 +432,57 @@ static void st_quantize_q8_K(st_ctx *c, uint32_t salt) {
     }
 }
 
+// bn_softmax_f16 (SIMD128 where compiled: a polynomial exp, f64-lane sums, SIMD f16 rounding) against
+// bn_softmax_f16_ref (libm expf, a double sum, bn_fp32_to_fp16): every probability within one f16 step
+// (the exps differ by a few f32 ulp, which can move a probability across an f16 rounding boundary), and the
+// rounding itself bit-exact: probabilities that the reference's f16 values make exact ties or subnormal
+// halves come out identical. Lengths cover the vector body and every tail; scores include a wide spread
+// (exps down to the -87 clamp and below) and equal scores.
+static void st_softmax(st_ctx *c, uint32_t salt) {
+    enum { NMAX = 1031 };
+    uint64_t own = 0x0DDBA11CAFEF00DULL ^ salt, *seed = &own;
+    static float s0[NMAX], s1[NMAX], p[NMAX], pr[NMAX];
+    static const int lens[] = {1, 2, 3, 4, 5, 7, 8, 13, 64, 257, 1031};
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
+        for (int kind = 0; kind < 3; kind++) {
+            const int n = lens[li];
+            for (int j = 0; j < n; j++) s0[j] = kind == 0 ? rng_f(seed) * 8.0f : kind == 1 ? rng_f(seed) * 120.0f : 1.5f;
+            memcpy(s1, s0, (size_t)n * 4);
+            bn_softmax_f16(p, s0, n, 0x1p112f);
+            bn_softmax_f16_ref(pr, s1, n, 0x1p112f);
+            int bad = 0;
+            for (int j = 0; j < n; j++) {
+                const float a = p[j] * 0x1p-112f, b = pr[j] * 0x1p-112f;
+                const float step = b < 0x1p-14f ? 0x1p-24f : b * 0x1p-10f;
+                bad += !(fabsf(a - b) <= step) || bn_fp16_to_fp32(bn_fp32_to_fp16(a)) != a;
+            }
+            if (bad) ST_FAIL(c, "softmax_f16 n %d kind %d: %d probabilities off by more than one f16 step or not f16 values", n, kind, bad);
+        }
+    // equal scores: the probabilities 1/n are exact ties of the f16 rounding for some n, not for others
+    for (int n = 1; n <= 300; n++) {
+        for (int j = 0; j < n; j++) s0[j] = s1[j] = 0.25f;
+        bn_softmax_f16(p, s0, n, 1.0f);
+        bn_softmax_f16_ref(pr, s1, n, 1.0f);
+        if (memcmp(p, pr, (size_t)n * 4)) ST_FAIL(c, "softmax_f16 of %d equal scores differs from the reference", n);
+    }
+    // the f16 rounding step alone, bit for bit against bn_fp32_to_fp16: every f16 value in [0, 1] and the
+    // f32 values just around it and halfway to the next (ties), plus random values
+    static float x[4 * 15361 + 4096], y[4 * 15361 + 4096];
+    int m = 0;
+    for (uint32_t h = 0; h <= 0x3c00; h++) {
+        const float a = bn_fp16_to_fp32((bn_fp16)h), b = bn_fp16_to_fp32((bn_fp16)(h + 1));
+        x[m++] = a;
+        x[m++] = nextafterf(a, 2.0f);
+        x[m++] = h ? nextafterf(a, 0.0f) : 0.0f;
+        x[m++] = a + (b - a) * 0.5f;  // exact: the halfway point has one more bit than the halves
+    }
+    for (int k = 0; k < 4096; k++) x[m++] = fabsf(rng_f(seed));
+    bn_round_f16_f32(y, x, m);
+    int bad = 0;
+    for (int k = 0; k < m; k++) bad += y[k] != bn_fp16_to_fp32(bn_fp32_to_fp16(x[k]));
+    if (bad) ST_FAIL(c, "round_f16_f32: %d of %d values differ from bn_fp32_to_fp16", bad, m);
+}
+
 // Returns the number of failed comparisons (0 = all kernels agree with their references).
 BN_API int bn_selftest(uint32_t seed, int verbose) {
     st_ctx c = {0, verbose};
@@ -428,6 +495,7 @@ BN_API int bn_selftest(uint32_t seed, int verbose) {
     for (size_t i = 0; i < sizeof flt / sizeof flt[0]; i++) st_float(&c, &s, flt[i][0], flt[i][1], flt[i][2]);
     st_quantize_i8(&c, seed);
     st_quantize_q8_K(&c, seed);
+    st_softmax(&c, seed);
     st_attention(&c, &s, 1, 0, 4, 1, 64);
     st_attention(&c, &s, 1, 20, 4, 2, 64);
     st_attention(&c, &s, 5, 7, 6, 3, 40);

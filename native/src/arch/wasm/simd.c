@@ -191,7 +191,7 @@ const bn_kernel_set bn_kernels_relaxed = {
     .f32 = f32_simd,
     .dot_f16_xs = dot_f16_xs_simd,
     .axpy_f16 = axpy_f16_simd,
-    .attend = bn_attend_simd,
+    .attend = bn_attend_relaxed,
     .bench_dot = bn_bench_dot_relaxed,
 };
 #endif
