@@ -153,6 +153,21 @@ describe('lifecycle', () => {
     model.dispose();
   });
 
+  it('truncate continues from an earlier position: the logits of a fresh evaluation of the kept prefix plus the new tokens', async () => {
+    const model = await BitNet.load(writeSynthModel(small), { kernels, contextLength: 32 });
+    model.eval([1, 2, 3, 4, 5, 6, 7, 8]);
+    model.truncate(3);
+    expect(model.contextUsed).toBe(3);
+    const after = model.eval([9, 10]).slice();
+    model.reset();
+    const fresh = model.eval([1, 2, 3, 9, 10]).slice();
+    expect(after).toEqual(fresh);
+    for (const bad of [-1, 6, 1.5, NaN]) expect(() => model.truncate(bad)).toThrow(expect.objectContaining({ code: 'bad_option' }));
+    model.truncate(0);
+    expect(model.contextUsed).toBe(0);
+    model.dispose();
+  });
+
   it('load can be aborted and the kernels stay usable', async () => {
     const bytes = writeSynthModel(small);
     const ac = new AbortController();

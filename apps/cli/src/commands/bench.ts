@@ -1,9 +1,10 @@
 /**
  * `bitnet bench`: llama-bench-style throughput measurements.
- *   bitnet bench --model <gguf> [-p 128,512] [-n 64,128] [-t 1,2] [--head f16|q8_0] [--reps 3] [--json] [--profile]
+ *   bitnet bench --model <gguf> [-p 128,512] [-n 64,128] [-d 0,1024] [-t 1,2] [--head f16|q8_0] [--reps 3] [--json] [--profile]
  * For every (threads, head) the model is loaded once (load_ms); then for every -p a prefill of that many
  * tokens from an empty cache, and for every -n that many single-token decode steps after one BOS token,
- * each repeated --reps times. Tokens are fixed pseudo-random ids (the speed does not depend on them).
+ * each repeated --reps times. With -d (llama-bench's depth, `n_depth`), each test runs again after the cache
+ * holds that many tokens (filled once per depth, untimed; each repetition truncates back to it): "tg64 @ d1024". Tokens are fixed pseudo-random ids (the speed does not depend on them).
  * `--json` prints an array with llama-bench's field names plus load_ms, peak_rss_bytes, head_type.
  * Each (threads, head) configuration runs in its own child process, so peak_rss_bytes is that
  * configuration's own peak (the process's max RSS), not the sum of everything loaded before it.
@@ -22,6 +23,8 @@ export interface BenchResult {
   n_threads: number;
   n_prompt: number;
   n_gen: number;
+  /** Tokens already in the cache when the test starts (-d). */
+  n_depth: number;
   test: string;
   head_type: string;
   kernels: string;
@@ -55,11 +58,21 @@ function tokensFor(model: BitNet, n: number, salt: number): number[] {
 
 const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
-export async function runBench(opts: { model: string; prompts: number[]; gens: number[]; threads: number[]; heads: ('f16' | 'q8_0')[]; reps: number; profile?: boolean }): Promise<BenchResult[]> {
+export async function runBench(opts: {
+  model: string;
+  prompts: number[];
+  gens: number[];
+  depths?: number[];
+  threads: number[];
+  heads: ('f16' | 'q8_0')[];
+  reps: number;
+  profile?: boolean;
+}): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
+  const depths = opts.depths ?? [0];
   for (const headType of opts.heads) {
     for (const threads of opts.threads) {
-      const maxCtx = Math.max(...opts.prompts, ...opts.gens.map((g) => g + 1), 1);
+      const maxCtx = Math.max(...depths) + Math.max(...opts.prompts, ...opts.gens.map((g) => g + 1), 1);
       const t0 = performance.now();
       const model = await loadModel(opts.model, { threads, headType, contextLength: maxCtx });
       const loadMs = performance.now() - t0;
@@ -88,7 +101,7 @@ export async function runBench(opts: { model: string; prompts: number[]; gens: n
           profile = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, +(v / nTokens).toFixed(3)]));
           model.setProfiling(false);
         };
-        const push = (n_prompt: number, n_gen: number, secs: number[]) => {
+        const push = (n_prompt: number, n_gen: number, n_depth: number, secs: number[]) => {
           const n = n_prompt + n_gen;
           const ts = secs.map((s) => n / s);
           const { m, sd } = meanSd(ts);
@@ -97,7 +110,8 @@ export async function runBench(opts: { model: string; prompts: number[]; gens: n
             ...base,
             n_prompt,
             n_gen,
-            test: n_prompt ? `pp${n_prompt}` : `tg${n_gen}`,
+            n_depth,
+            test: (n_prompt ? `pp${n_prompt}` : `tg${n_gen}`) + (n_depth ? ` @ d${n_depth}` : ''),
             avg_ns: Math.round(ns.m),
             stddev_ns: Math.round(ns.sd),
             avg_ts: m,
@@ -108,35 +122,43 @@ export async function runBench(opts: { model: string; prompts: number[]; gens: n
           };
           out.push(r);
         };
-        for (const p of opts.prompts) {
-          if (p <= 0) continue;
-          const secs: number[] = [];
-          for (let rep = 0; rep < opts.reps; rep++) {
+        for (const d of depths) {
+          // the depth's tokens: BOS then fixed pseudo-random ids, evaluated once; every repetition truncates back
+          const bos = model.tokenizer.bosId ?? 0;
+          if (d > 0) {
             model.reset();
-            const toks = tokensFor(model, p, rep + 2);
-            startProfile();
-            const s = performance.now();
-            model.eval(toks);
-            secs.push((performance.now() - s) / 1000);
-            endProfile(p);
+            model.eval([bos, ...tokensFor(model, d - 1, 7)]);
           }
-          push(p, 0, secs);
-        }
-        for (const g of opts.gens) {
-          if (g <= 0) continue;
-          const secs: number[] = [];
-          for (let rep = 0; rep < opts.reps; rep++) {
-            model.reset();
-            const bos = model.tokenizer.bosId ?? 0;
-            model.eval([bos]);
-            const toks = tokensFor(model, g, rep + 100);
-            startProfile();
-            const s = performance.now();
-            for (const t of toks) model.eval([t]);
-            secs.push((performance.now() - s) / 1000);
-            endProfile(g);
+          const start = () => (d > 0 ? model.truncate(d) : model.reset());
+          for (const p of opts.prompts) {
+            if (p <= 0) continue;
+            const secs: number[] = [];
+            for (let rep = 0; rep < opts.reps; rep++) {
+              start();
+              const toks = tokensFor(model, p, rep + 2);
+              startProfile();
+              const s = performance.now();
+              model.eval(toks);
+              secs.push((performance.now() - s) / 1000);
+              endProfile(p);
+            }
+            push(p, 0, d, secs);
           }
-          push(0, g, secs);
+          for (const g of opts.gens) {
+            if (g <= 0) continue;
+            const secs: number[] = [];
+            for (let rep = 0; rep < opts.reps; rep++) {
+              start();
+              if (d === 0) model.eval([bos]);
+              const toks = tokensFor(model, g, rep + 100);
+              startProfile();
+              const s = performance.now();
+              for (const t of toks) model.eval([t]);
+              secs.push((performance.now() - s) / 1000);
+              endProfile(g);
+            }
+            push(0, g, d, secs);
+          }
         }
       } finally {
         model.dispose();
@@ -152,6 +174,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       model: { type: 'string', short: 'm' },
       p: { type: 'string', short: 'p' },
       n: { type: 'string', short: 'n' },
+      d: { type: 'string', short: 'd' },
       t: { type: 'string', short: 't' },
       head: { type: 'string' },
       reps: { type: 'string', short: 'r' },
@@ -159,16 +182,17 @@ export async function benchCommand(argv: string[]): Promise<number> {
       profile: { type: 'boolean' },
       one: { type: 'boolean' },
     });
-    if (!v.model) throw new UsageError('usage: bitnet bench --model <gguf> [-p 128,512] [-n 64,128] [-t 1,2] [--head f16|q8_0[,…]] [--reps 3] [--json] [--profile]');
+    if (!v.model) throw new UsageError('usage: bitnet bench --model <gguf> [-p 128,512] [-n 64,128] [-d 0,1024] [-t 1,2] [--head f16|q8_0[,…]] [--reps 3] [--json] [--profile]');
     const heads = (v.head ?? 'f16').split(',').map((h) => headOpt(h.trim())!);
     const reps = intOpt(v.reps, 'reps', 3)!;
     if (reps < 1) throw new UsageError('--reps must be at least 1');
     const prompts = intList(v.p, 'p', [128]);
     const gens = intList(v.n, 'n', [64]);
+    const depths = intList(v.d, 'd', [0]);
     const threads = intList(v.t, 't', [1]);
     if (v.one) {
       // child mode: exactly one configuration, JSON lines on stdout
-      const results = await runBench({ model: v.model, prompts, gens, threads, heads, reps, profile: !!v.profile });
+      const results = await runBench({ model: v.model, prompts, gens, depths, threads, heads, reps, profile: !!v.profile });
       process.stdout.write(JSON.stringify(results) + '\n');
       return 0;
     }
@@ -176,7 +200,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     const all: BenchResult[] = [];
     for (const head of heads) {
       for (const t of threads) {
-        const args = [process.argv[1]!, 'bench', '--one', '--model', v.model, '-p', prompts.join(','), '-n', gens.join(','), '-t', String(t), '--head', head, '--reps', String(reps)];
+        const args = [process.argv[1]!, 'bench', '--one', '--model', v.model, '-p', prompts.join(','), '-n', gens.join(','), '-d', depths.join(','), '-t', String(t), '--head', head, '--reps', String(reps)];
         if (v.profile) args.push('--profile');
         const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
         if (r.status !== 0) throw new Error(`bench child (threads ${t}, head ${head}) failed with status ${r.status}`);

@@ -50,6 +50,20 @@ describe('bitnet generate / eval / bench', () => {
     }
   });
 
+  it('bench -d runs every test again at each depth (llama-bench n_depth)', () => {
+    const r = run(['bench', '--model', MODEL, '-p', '8', '-n', '4', '-d', '0,24', '-t', '1', '--reps', '2', '--json']);
+    expect(r.status).toBe(0);
+    const rows = JSON.parse(r.stdout) as { test: string; n_depth: number; avg_ts: number; samples_ts: number[] }[];
+    expect(rows.map((x) => [x.test, x.n_depth])).toEqual([
+      ['pp8', 0],
+      ['tg4', 0],
+      ['pp8 @ d24', 24],
+      ['tg4 @ d24', 24],
+    ]);
+    for (const x of rows) expect(x.samples_ts.every((t) => t > 0)).toBe(true);
+    expect(run(['bench', '--model', MODEL, '-d', 'x']).status).not.toBe(0);
+  });
+
   it('bench --profile adds per-step milliseconds per token and load phases, for every thread count', () => {
     const r = run(['bench', '--model', MODEL, '-p', '8', '-n', '4', '-t', '1,2', '--reps', '1', '--profile', '--json']);
     expect(r.status).toBe(0);

@@ -447,6 +447,18 @@ export class BitNet {
     this.cached = [];
   }
 
+  /**
+   * Keep the first `n` cached tokens and forget the rest: the next {@link BitNet.eval} continues at position `n`
+   * (e.g. to regenerate from an earlier point, or to measure decoding at a fixed depth). `n` must be an integer in
+   * [0, contextUsed].
+   */
+  truncate(n: number): void {
+    this.assertUsable();
+    if (this.busy) throw new BitNetError('busy', 'a generation is running on this model');
+    if (!Number.isInteger(n) || n < 0 || n > this.cached.length) throw new BitNetError('bad_option', `truncate: n must be an integer in [0, ${this.cached.length}], got ${n}`);
+    this.cached.length = n;
+  }
+
   /** Number of tokens currently in the KV cache. */
   get contextUsed(): number {
     return this.cached.length;
