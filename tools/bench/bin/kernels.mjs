@@ -28,7 +28,7 @@ const quick = smoke || args.includes('--quick');
 const ti = args.indexOf('--threads');
 const threadList = ti >= 0 ? args[ti + 1].split(',').map(Number) : [1, 2];
 const noRx = args.includes('--no-rx');
-// --only a,b: run only these sections (decode, stream, pack, prefill, head, tq); default all.
+// --only a,b: run only these sections (decode, stream, pack, prefill, head, tq, attention); default all.
 // tq = the TQ2_0 rows (tq2_0_decode) and the TQ2_0 stream row (tq2_0_decode_stream)
 const oi = args.indexOf('--only');
 const only = oi >= 0 ? new Set(args[oi + 1].split(',')) : null;
@@ -276,6 +276,41 @@ function streamDecode(m, flavor, type = T.I2_S) {
   return res;
 }
 
+// Decode attention over a 2B-4T-shaped KV cache (20 query heads, 5 KV heads of 128), one token attending to
+// n_kv positions, layer after layer: 30 layers of K and V, so the cache comes from DRAM as in a real token.
+// The model's head-major caches (bn_attention_hm: a KV head's rows contiguous) and position-major ones
+// (bn_attention: the heads of a position side by side), same buffers, same run; kv_gb_s counts the K and V
+// bytes read, next to the read ceiling over as many bytes.
+function attentionRows(m) {
+  const nh = 20, nkh = 5, hd = 128, layers = smoke ? 2 : 30;
+  const out = [];
+  for (const nkv of smoke ? [64] : quick ? [1024] : [1024, 2048]) {
+    const per = nkv * nkh * hd;  // halves of K (or V) per layer
+    const k = malloc(m, per * 2 * layers), v = malloc(m, per * 2 * layers);
+    // f16 magnitudes 2^-3..2^0 with random signs, a 64 KB pattern repeated
+    const pat = new Uint16Array(32768).map(() => (0x3000 + Math.floor(rnd() * 0xc00)) | (rnd() < 0.5 ? 0x8000 : 0));
+    for (const base of [k, v])
+      for (let off = 0; off < per * 2 * layers; off += 65536) m.HEAPU8.set(new Uint8Array(pat.buffer, 0, Math.min(65536, per * 2 * layers - off)), base + off);
+    const q = malloc(m, nh * hd * 4), y = malloc(m, nh * hd * 4);
+    for (let i = 0; i < nh * hd; i++) m.HEAPF32[(q >> 2) + i] = rnd() * 4 - 2;
+    const sc = malloc(m, (m._bn_attention_scratch_bytes(nkv) >>> 0) * Math.max(1, m._bn_threads_count()));
+    const check = (st) => { if (st !== 0) throw new Error(`attention status ${st}`); };
+    const headMajor = () => { for (let l = 0; l < layers; l++) check(m._bn_attention_hm(y, q, k + l * per * 2, v + l * per * 2, 1, nkv - 1, nh, nkh, hd, nkv, sc)); };
+    const posMajor = () => { for (let l = 0; l < layers; l++) check(m._bn_attention(y, q, k + l * per * 2, v + l * per * 2, 1, nkv - 1, nh, nkh, hd, sc)); };
+    const sh = timeit(headMajor, quick ? 200 : 1000), sp = timeit(posMajor, quick ? 200 : 1000);
+    const kvBytes = 2 * per * 2 * layers;
+    const ceil = ceilings(m, kvBytes);
+    out.push({
+      n_kv: nkv, layers, n_head: nh, n_head_kv: nkh, head_dim: hd, kv_bytes: kvBytes,
+      head_major_ms_per_token: +(sh * 1e3).toFixed(2), position_major_ms_per_token: +(sp * 1e3).toFixed(2),
+      head_major_kv_gb_s: +(kvBytes / sh / 1e9).toFixed(2), position_major_kv_gb_s: +(kvBytes / sp / 1e9).toFixed(2),
+      head_major_speedup: +(sp / sh).toFixed(2), ...ceil.fields, head_major_fraction_of_ceiling: +((kvBytes / sh / 1e9) / ceil.gb_s).toFixed(3),
+    });
+    for (const p of [k, v, q, y, sc]) m._free(p);
+  }
+  return out;
+}
+
 // matrix-vector shapes: rows x cols = (out features, in features) of 2B-4T
 const DECODE_SHAPES = [['attn_q/o', 2560, 2560], ['ffn_gate/up', 6912, 2560], ['ffn_down', 2560, 6912]];
 
@@ -335,6 +370,7 @@ async function benchFlavor(flavor, threads) {
     }
     out.tq2_0_decode_stream = streamDecode(m, flavor, T.TQ2_0);
   }
+  if (want('attention')) out.attention_decode = attentionRows(m);
   if (want('pack') && !flavor.endsWith('-rx')) {  // bn_weight_pack_i2s (GGUF -> lane layout), gate/up shape
     const rows = 6912, cols = 2560, n = (rows * cols) / 4;
     const t = new Int8Array(rows * cols).map(() => Math.floor(rnd() * 3) - 1);

@@ -22,6 +22,7 @@ interface FlavorResult {
   tq2_0_decode?: Row[];
   tq2_0_decode_stream?: Row;
   i2s_prefill?: Row | null;
+  attention_decode?: Row[];
 }
 interface BenchJson {
   ceiling_note: string;
@@ -112,6 +113,21 @@ if (missing.length) {
         expect(hi).toBeGreaterThanOrEqual(s?.fraction_of_ceiling as number);
       }
     });
+  });
+
+  describe('kernels.mjs --smoke --only attention --threads 1,2 --no-rx', () => {
+    it('times decode attention over head-major and position-major caches in the same run, next to the read ceiling', () => {
+      const out = runSmoke('attention');
+      for (const r of out.results) {
+        const rows = r.attention_decode ?? [];
+        expect(rows.map((a) => [a.n_kv, a.n_head, a.n_head_kv, a.head_dim])).toEqual([[64, 20, 5, 128]]);
+        for (const a of rows) {
+          positive(a, ['kv_bytes', 'head_major_ms_per_token', 'position_major_ms_per_token', 'head_major_kv_gb_s', 'position_major_kv_gb_s', 'head_major_speedup', 'head_major_fraction_of_ceiling', ...ceilingKeys(r.threads)]);
+          expect(a.kv_bytes).toBe(2 * 64 * 5 * 128 * 2 * (a.layers as number));
+          expect(a.read_ceiling_threads).toBe(r.threads);
+        }
+      }
+    }, 180_000);
   });
 
   describe('kernels.mjs --smoke --only prefill --threads 1,2 --no-rx', () => {
