@@ -1,6 +1,6 @@
 // ops.c — the float ops of a BitNet/LLaMA block, rounding like ggml: RMSNorm, NEOX RoPE, the f16
-// KV cache store, causal grouped-KV attention (split by heads across the pool), gates and
-// elementwise ops; plus bn_attention_ref, the double-accumulating reference of attention.
+// KV cache store, causal grouped-KV attention (runs of heads sharing a KV head split across the pool),
+// gates and elementwise ops; plus bn_attention_ref, the double-accumulating reference of attention.
 #include "kernels-internal.h"
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
@@ -211,27 +211,31 @@ typedef struct {
     const bn_kernel_set *ks;
 } att_task;
 
-// Heads are split evenly across tasks; within a task, runs of consecutive heads that share a KV head
-// (at most BN_ATT_GROUP_MAX) go to the set's attend kernel together (per-head results do not depend on
-// the runs). Scratch is per thread.
+// The work is split into units of one token and one run of at most BN_ATT_GROUP_MAX heads that share a KV
+// head (the set's attend kernel reads each K and V row once for the whole run; per-head results do not depend on
+// the runs, so any split gives the same bits). Splitting by heads instead cut the runs: 20 heads over 16 tasks
+// (2 threads) made 10 runs of 2 heads, each costing a run of 4, so 2 threads decoded attention no faster than 1.
+// Scratch is per thread.
 static void att_worker(void *arg, int ith, int nth, int thread) {
     const att_task *a = arg;
     const int hd = a->head_dim, group = a->n_head / a->n_head_kv;
     void *sc = a->scratch + a->scratch_stride * thread;
     const float scale = 1.0f / sqrtf((float)hd);
-    const int per = (a->n_head + nth - 1) / nth;
-    const int h0 = ith * per, h1 = h0 + per < a->n_head ? h0 + per : a->n_head;
-    for (int t = 0; t < a->n_tokens; t++) {
+    const int runs = (group + BN_ATT_GROUP_MAX - 1) / BN_ATT_GROUP_MAX, per_token = a->n_head_kv * runs;
+    const int n_units = a->n_tokens * per_token;
+    const int u0 = (int)((int64_t)n_units * ith / nth), u1 = (int)((int64_t)n_units * (ith + 1) / nth);
+    for (int u = u0; u < u1; u++) {
+        const int t = u / per_token, g = u % per_token / runs, r = u % runs;
+        const int h = g * group + r * BN_ATT_GROUP_MAX, he = h + BN_ATT_GROUP_MAX < (g + 1) * group ? h + BN_ATT_GROUP_MAX : (g + 1) * group;
         const int n_kv = a->pos0 + t + 1;
-        for (int h = h0; h < h1;) {
-            const int g = h / group;
-            int he = (g + 1) * group < h1 ? (g + 1) * group : h1;
-            if (he - h > BN_ATT_GROUP_MAX) he = h + BN_ATT_GROUP_MAX;
-            const size_t qo = ((size_t)t * a->n_head + h) * hd;
-            a->ks->attend(a->out + qo, a->q + qo, he - h, a->k + g * a->head_stride, a->v + g * a->head_stride, a->pos_stride, n_kv, hd, scale, sc);
-            h = he;
-        }
+        const size_t qo = ((size_t)t * a->n_head + h) * hd;
+        a->ks->attend(a->out + qo, a->q + qo, he - h, a->k + g * a->head_stride, a->v + g * a->head_stride, a->pos_stride, n_kv, hd, scale, sc);
     }
+}
+
+// units of att_worker
+static int att_units(int n_tokens, int n_head, int n_head_kv) {
+    return n_tokens * n_head_kv * ((n_head / n_head_kv + BN_ATT_GROUP_MAX - 1) / BN_ATT_GROUP_MAX);
 }
 
 static bn_status att_check(const float *out, const float *q, const bn_fp16 *k, const bn_fp16 *v, int n_tokens, int pos0,
@@ -250,7 +254,7 @@ BN_API bn_status bn_attention(float *out, const float *q, const bn_fp16 *k_cache
     // n_threads * bn_attention_scratch_bytes(n_ctx) for any n_ctx >= pos0 + n_tokens.
     att_task a = {out, q, k_cache, v_cache, n_tokens, pos0, n_head, n_head_kv, head_dim, (size_t)head_dim, (size_t)n_head_kv * head_dim,
                   scratch, bn_attention_scratch_bytes(pos0 + n_tokens), bn_kernels_active()};
-    bn_parallel(att_worker, &a, n_head);
+    bn_parallel(att_worker, &a, att_units(n_tokens, n_head, n_head_kv));
     return BN_OK;
 }
 
@@ -278,7 +282,7 @@ BN_API bn_status bn_attention_hm(float *out, const float *q, const bn_fp16 *k_ca
     if (pos0 > n_ctx - n_tokens) return BN_ERR_RANGE;
     att_task a = {out, q, k_cache, v_cache, n_tokens, pos0, n_head, n_head_kv, head_dim, (size_t)n_ctx * head_dim, (size_t)head_dim,
                   scratch, bn_attention_scratch_bytes(pos0 + n_tokens), bn_kernels_active()};
-    bn_parallel(att_worker, &a, n_head);
+    bn_parallel(att_worker, &a, att_units(n_tokens, n_head, n_head_kv));
     return BN_OK;
 }
 
