@@ -788,8 +788,9 @@ async function loadTensors(
           await waited(readChunk(source, src + r * rowBytes, k.heapU8().subarray(staging, staging + n), opts.signal));
           progress(n);
           const st = packed(() => k.fn.bn_weight_pack_rows!(w, r, staging, t.info.type, nr));
-          // what rows [0, r + nr) may have written (older kernels without the call: all of the region)
-          ahead.written(i, dst + (k.fn.bn_weight_packed_prefix_bytes?.(t.packedType, rows, cols, r + nr) ?? t.bytes));
+          // what rows [0, r + nr) may have written (a size_t: unsigned; older kernels without the call: all of it)
+          const prefix = k.fn.bn_weight_packed_prefix_bytes;
+          ahead.written(i, dst + (prefix ? prefix(t.packedType, rows, cols, r + nr) >>> 0 : t.bytes));
           // status 8 (BN_ERR_DATA): inf/NaN in an F16 matrix, which the f16 kernels do not propagate
           if (st !== 0) throw new BitNetError(st === 8 ? 'load_failed' : 'kernels', `tensor ${t.slot.name}: packing ${typeName(t.info.type)} → ${typeName(t.packedType)} failed (status ${st}${st === 8 ? ': non-finite values' : ''})`);
         }
