@@ -144,6 +144,13 @@ void bn_quantize_row_q8_K_ref(block_q8_K *y, const float *x, int n) {
 // it): the largest magnitude by a NaN-skipping pmax, the first element of that magnitude by compare + bitmask
 // (its sign sets iscale's, as the reference's first-wins scan), the same f32 product, f32x4.nearest (ties to
 // even, as nearest_int for |v| < 2^22; here |v| <= 127), NaN -> 0 by trunc_sat, then min 127.
+// q16 = b's qs widened, *qsum = their sum (for a block the reference quantized)
+static void q8_K_widen(const block_q8_K *b, int16_t *q16, int32_t *qsum) {
+    int32_t s = 0;
+    for (int i = 0; i < QK_K; i++) s += q16[i] = b->qs[i];
+    *qsum = s;
+}
+
 void bn_quantize_row_q8_K(block_q8_K *y, int16_t *q16, int32_t *qsum, const float *x, int n) {
 #if defined(__wasm_simd128__)
     for (int b = 0; b < n / QK_K; b++, x += QK_K, q16 += QK_K) {
@@ -169,9 +176,7 @@ void bn_quantize_row_q8_K(block_q8_K *y, int16_t *q16, int32_t *qsum, const floa
         const float iscale = -127.0f / max;
         if (!isfinite(iscale)) {  // max below ~3.7e-37: the reference's nearest_int then meets +-inf, its own answer
             bn_quantize_row_q8_K_ref(&y[b], x, QK_K);
-            int32_t s = 0;
-            for (int i = 0; i < QK_K; i++) s += q16[i] = y[b].qs[i];
-            qsum[b] = s;
+            q8_K_widen(&y[b], q16, &qsum[b]);
             continue;
         }
         const v128_t sv = wasm_f32x4_splat(iscale), hi = wasm_i32x4_splat(127);
@@ -193,14 +198,7 @@ void bn_quantize_row_q8_K(block_q8_K *y, int16_t *q16, int32_t *qsum, const floa
     }
 #else
     bn_quantize_row_q8_K_ref(y, x, n);
-    for (int b = 0; b < n / QK_K; b++) {
-        int32_t s = 0;
-        for (int i = 0; i < QK_K; i++) {
-            q16[QK_K * b + i] = y[b].qs[i];
-            s += y[b].qs[i];
-        }
-        qsum[b] = s;
-    }
+    for (int b = 0; b < n / QK_K; b++) q8_K_widen(&y[b], q16 + QK_K * b, &qsum[b]);
 #endif
 }
 

@@ -1,9 +1,10 @@
 /**
  * The bench page's worker for our engine (a classic worker, bundled as an IIFE, because the emscripten
  * glue is loaded with importScripts, as in apps/web's worker). One worker measures one thread count:
- * fetch the model into a Blob (fetch_ms), load the st or mt kernels and BitNet.load from the Blob
- * (load_ms; after settle_ms of waiting when asked), warm up, then prefill (n_prompt fixed tokens from an empty cache) and decode (n_gen
- * single-token evals after one BOS token), each `reps` times, timed with performance.now around eval.
+ * fetch the model into a Blob (fetch_ms), wait settle_ms when asked, load the st or mt kernels and
+ * BitNet.load from the Blob (load_ms), warm up, then prefill (n_prompt fixed tokens from an empty cache)
+ * and decode (n_gen single-token evals after one BOS token), each `reps` times, timed with performance.now
+ * around eval.
  * The page terminates the worker afterwards, which frees its WebAssembly memory.
  */
 // The bench creates the kernels itself, exactly as apps/web's worker does (tools may otherwise not
@@ -59,25 +60,21 @@ async function run(req: WorkerRequest): Promise<BrowserBenchResult[]> {
   scope.importScripts(WASM_BASE + names.glue);
   const factory = scope[factoryName(flavor)];
   if (typeof factory !== 'function') throw new Error(`${names.glue} did not define its factory`);
-  // engine start-up and BitNet.load from the Blob
-  const loadOnce = async (what: string) => {
-    const t0 = performance.now();
-    const kernels = await createKernels(factory, {
-      flavor,
-      threads,
-      locateFile: (f: string) => WASM_BASE + f,
-      ...(isThreadedFlavor(flavor) ? { mainScriptUrlOrBlob: WASM_BASE + names.glue } : {}),
-    });
-    const model = await BitNet.load(blob, { kernels, threads, headType: s.head, contextLength: s.ctx, batchSize: s.batch });
-    const ms = performance.now() - t0;
-    const lt = model.info.loadTimings;
-    log(`${what} in ${Math.round(ms)} ms (${flavor}, ${threads} thread(s), nCtx ${model.plan.nCtx}; ${lt ? `parse ${Math.round(lt.parseMs)}, plan ${Math.round(lt.planMs)}, tokenizer ${Math.round(lt.tokenizerMs)}, weights ${Math.round(lt.weightsMs)} (read wait ${Math.round(lt.readWaitMs)}, packing ${Math.round(lt.packMs)}, prefault ${Math.round(lt.prefaultMs)}, alloc ${Math.round(lt.allocMs)}) ms` : 'no load timings'})`);
-    const phases = lt ? Object.fromEntries(Object.entries(lt).map(([k, v]) => [k.replace(/Ms$/, ''), Math.round(v)])) : undefined;
-    return { kernels, model, ms, phases };
-  };
   // settle: let the browser finish storing the download first (measured: page faults up to 2x slower while it does)
   if (s.settleMs > 0) await new Promise((r) => setTimeout(r, s.settleMs));
-  const { kernels, model, ms: loadMs, phases } = await loadOnce('loaded');
+  // engine start-up and BitNet.load from the Blob
+  const t0 = performance.now();
+  const kernels = await createKernels(factory, {
+    flavor,
+    threads,
+    locateFile: (f: string) => WASM_BASE + f,
+    ...(isThreadedFlavor(flavor) ? { mainScriptUrlOrBlob: WASM_BASE + names.glue } : {}),
+  });
+  const model = await BitNet.load(blob, { kernels, threads, headType: s.head, contextLength: s.ctx, batchSize: s.batch });
+  const loadMs = performance.now() - t0;
+  const lt = model.info.loadTimings;
+  log(`loaded in ${Math.round(loadMs)} ms (${flavor}, ${threads} thread(s), nCtx ${model.plan.nCtx}; ${lt ? `parse ${Math.round(lt.parseMs)}, plan ${Math.round(lt.planMs)}, tokenizer ${Math.round(lt.tokenizerMs)}, weights ${Math.round(lt.weightsMs)} (read wait ${Math.round(lt.readWaitMs)}, packing ${Math.round(lt.packMs)}, prefault ${Math.round(lt.prefaultMs)}, alloc ${Math.round(lt.allocMs)}) ms` : 'no load timings'})`);
+  const phases = lt ? Object.fromEntries(Object.entries(lt).map(([k, v]) => [k.replace(/Ms$/, ''), Math.round(v)])) : undefined;
 
   const nVocab = model.hparams.nVocab;
   const base = {

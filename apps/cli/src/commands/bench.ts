@@ -4,7 +4,8 @@
  * For every (threads, head) the model is loaded once (load_ms); then for every -p a prefill of that many
  * tokens from an empty cache, and for every -n that many single-token decode steps after one BOS token,
  * each repeated --reps times. With -d (llama-bench's depth, `n_depth`), each test runs again after the cache
- * holds that many tokens (filled once per depth, untimed; each repetition truncates back to it): "tg64 @ d1024". Tokens are fixed pseudo-random ids (the speed does not depend on them).
+ * holds that many tokens (filled once per depth, untimed; each repetition truncates back to it): "tg64 @
+ * d1024". Tokens are fixed pseudo-random ids (the speed does not depend on them).
  * `--json` prints an array with llama-bench's field names plus load_ms, peak_rss_bytes, head_type.
  * Each (threads, head) configuration runs in its own child process, so peak_rss_bytes is that
  * configuration's own peak (the process's max RSS), not the sum of everything loaded before it.
@@ -122,9 +123,9 @@ export async function runBench(opts: {
           };
           out.push(r);
         };
+        const bos = model.tokenizer.bosId ?? 0;
         for (const d of depths) {
           // the depth's tokens: BOS then fixed pseudo-random ids, evaluated once; every repetition truncates back
-          const bos = model.tokenizer.bosId ?? 0;
           if (d > 0) {
             model.reset();
             model.eval([bos, ...tokensFor(model, d - 1, 7)]);

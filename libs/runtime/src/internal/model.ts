@@ -125,10 +125,6 @@ function yieldToHost(): Promise<void> {
   return new Promise((r) => setTimeout(r, 0));
 }
 
-function isSourceLike(x: unknown): x is ByteSource {
-  return typeof x === 'object' && x !== null && typeof (x as ByteSource).read === 'function';
-}
-
 /**
  * Default thread count for a logical-core count: every core up to 2, else half of them (logical cores are
  * usually SMT pairs), at most 4 (decode is memory-bound: more threads stop paying). On a 2-core machine 2
@@ -322,7 +318,7 @@ export class BitNet {
    */
   static async load(input: Uint8Array | ArrayBuffer | Blob | ByteSource, opts: LoadOptions): Promise<BitNet> {
     if (!opts.kernels) throw new BitNetError('bad_option', 'options.kernels is required (use @bitnet-wasm/runtime/node in Node)');
-    const source = isSourceLike(input) ? input : toByteSource(input);
+    const source = toByteSource(input);  // a ByteSource passes through
     try {
       return await BitNet.loadFrom(source, opts);
     } finally {
