@@ -337,6 +337,7 @@ static void st_attention(st_ctx *c, uint64_t *seed, int n_tokens, int pos0, int 
                     bn_kernels_active()->name, n_tokens, pos0, n_head, n_head_kv, s1, s2, s3);
         if (bn_attention_hm(out2, q, khm, vhm, n_tokens, n_ctx - n_tokens + 1, n_head, n_head_kv, hd, n_ctx, scratch) != BN_ERR_RANGE)
             ST_FAIL(c, "attention_hm past n_ctx not refused");
+        if (bn_kv_store_hm(khm, rows, 1, n_ctx, n_head_kv, hd, n_ctx) != BN_ERR_RANGE) ST_FAIL(c, "kv_store_hm past n_ctx not refused");
         free(khm); free(vhm); free(rows); free(out2);
     }
     free(bound); free(sc); free(pr);

@@ -165,6 +165,13 @@ describe('lifecycle', () => {
     for (const bad of [-1, 6, 1.5, NaN]) expect(() => model.truncate(bad)).toThrow(expect.objectContaining({ code: 'bad_option' }));
     model.truncate(0);
     expect(model.contextUsed).toBe(0);
+    // not while a generation runs on the model
+    const gen = model.generate([1, 2, 3], { maxTokens: 4, stopAtEog: false });
+    await gen.next();
+    expect(() => model.truncate(1)).toThrow(expect.objectContaining({ code: 'busy' }));
+    await gen.return(undefined as never);
+    model.truncate(1);
+    expect(model.contextUsed).toBe(1);
     model.dispose();
   });
 
