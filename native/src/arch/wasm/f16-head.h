@@ -53,6 +53,23 @@ static inline float dot_f16_xs_simd(const bn_fp16 *w, const float *xs, int n) {
 // 4 halves at once (then shift + mask: the 2^-112-scaled bit trick). Products exact as in
 // dot_f16_xs_simd; one f32x4 accumulator per row, then one transpose-add gives the 4 sums.
 #define F16DEC(p) wasm_v128_and(wasm_i32x4_shl(wasm_i32x4_load16x4(p), 13), mask)
+// The one-token kernel loads 8 halves at once instead, as 4 i32 lanes (lane k: half 2k in the low 16 bits,
+// half 2k + 1 in the high 16), and decodes the even and the odd halves apart: an arithmetic shift by 3 puts
+// a half's sign at bit 31 (smeared over 28..31) and its 15 value bits at 13..27, which the mask keeps: the
+// same (value * 2^-112) as F16DEC. The activations of each chunk of 8 are reordered once per call to match
+// (f16_even_odd). One 16-byte load per 8 halves instead of two sign-extending 8-byte ones: 3% faster over
+// the 2B-4T head (656 MB from DRAM; 21 alternating rounds of a microbenchmark, 8.27 against 8.03 GB/s).
+#define F16_EVEN(v) wasm_v128_and(wasm_i32x4_shr(wasm_i32x4_shl(v, 16), 3), mask)
+#define F16_ODD(v) wasm_v128_and(wasm_i32x4_shr(v, 3), mask)
+
+// xs[0, kt) (kt % 8 == 0) -> xp: per chunk of 8, the even columns, then the odd ones
+static inline void f16_even_odd(float *xp, const float *xs, int kt) {
+    for (int k = 0; k < kt; k += 8) {
+        const v128_t a = wasm_v128_load(xs + k), b = wasm_v128_load(xs + k + 4);
+        wasm_v128_store(xp + k, wasm_i32x4_shuffle(a, b, 0, 2, 4, 6));
+        wasm_v128_store(xp + k + 4, wasm_i32x4_shuffle(a, b, 1, 3, 5, 7));
+    }
+}
 
 // 2..4 tokens (xs[0..3], repeats allowed; the first n are stored): each row is decoded once for all
 // of them (row by row: a group's 4 rows share their cache lines); one accumulator per token, lanes of
@@ -97,13 +114,19 @@ static void f16_simd(float *y, const bn_weight *w, const void *act, int n_tokens
     // (its other rows are real or zero padding rows, all in the packed bytes) and only its rows inside stored
     for (int t = t0; t < n_tokens; t++) {
         const float *xs = (const float *)((const uint8_t *)act + arb * t + bn_align4((size_t)2 * cols));
+        float xp[kt > 0 ? kt : 1] __attribute__((aligned(16)));
+        f16_even_odd(xp, xs, kt);
         float *yt = y + (size_t)t * rows;
         for (int g = r0 & ~(BN_F16_ROWS - 1); g < r1; g += BN_F16_ROWS) {
             const bn_fp16 *wg = bn_f16_row(w->data, cols, g);
             v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
             for (int c = 0; c < nc; c++, wg += BN_F16_STRIDE) {
-                const v128_t x0 = wasm_v128_load(xs + BN_F16_CHUNK * c), x1 = wasm_v128_load(xs + BN_F16_CHUNK * c + 4);
-#define F16ROW(a, i) a = F16_MADD(F16_MADD(a, F16DEC(wg + 8 * (i)), x0), F16DEC(wg + 8 * (i) + 4), x1)
+                const v128_t xe = wasm_v128_load(xp + BN_F16_CHUNK * c), xo = wasm_v128_load(xp + BN_F16_CHUNK * c + 4);
+#define F16ROW(a, i)                                                   \
+    do {                                                               \
+        const v128_t v = wasm_v128_load(wg + 8 * (i));                 \
+        a = F16_MADD(F16_MADD(a, F16_EVEN(v), xe), F16_ODD(v), xo);    \
+    } while (0)
                 F16ROW(a0, 0);
                 F16ROW(a1, 1);
                 F16ROW(a2, 2);
@@ -120,5 +143,7 @@ static void f16_simd(float *y, const bn_weight *w, const void *act, int n_tokens
     }
 }
 #undef F16DEC
+#undef F16_EVEN
+#undef F16_ODD
 
 #endif  // BN_WASM_F16_HEAD_H
