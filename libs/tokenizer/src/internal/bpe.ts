@@ -16,14 +16,15 @@ const MAX_CACHE_ENTRIES = 1 << 17;
 
 export interface BpeTables {
   tokens: readonly string[];
-  tokenToId: ReadonlyMap<string, number>;
+  /** text → id over `tokens` */
+  tokenToId: StringIdTable;
   merges: readonly string[];
   ignoreMerges: boolean;
 }
 
 export class BpeEncoder {
   private readonly nVocab: number;
-  private readonly tokenToId: ReadonlyMap<string, number>;
+  private readonly tokenToId: StringIdTable;
   private readonly ignoreMerges: boolean;
   /** (interned left, interned right) → merge rank */
   private readonly rankOf: PairTable;
@@ -58,7 +59,7 @@ export class BpeEncoder {
     const lefts = new Int32Array(nm);
     const rights = new Int32Array(nm);
     this.mergeResult = new Int32Array(nm).fill(-2);
-    const table = new StringIdTable(t.tokens);
+    const table = t.tokenToId;
     for (let r = 0; r < nm; r++) {
       const m = t.merges[r]!;
       const sp = m.indexOf(' ', 1);

@@ -9,6 +9,7 @@
  * heap order restricted to one chunk is unchanged), so chunks are encoded independently — and cached.
  */
 import { MergeHeap } from './heap';
+import { StringIdTable } from './tables';
 
 /** Longest chunk (UTF-16 units) whose result is cached. */
 const MAX_CACHED_CHUNK = 128;
@@ -20,14 +21,15 @@ const SPACE_MARK = 0x2581;
 
 export interface SpmTables {
   tokens: readonly string[];
-  tokenToId: ReadonlyMap<string, number>;
+  /** text → id over `tokens` */
+  tokenToId: StringIdTable;
   scores: Float32Array | undefined;
   unkId: number | undefined;
 }
 
 export class SpmEncoder {
   private readonly nVocab: number;
-  private readonly tokenToId: ReadonlyMap<string, number>;
+  private readonly tokenToId: StringIdTable;
   private readonly scores: Float32Array | undefined;
   /** byte → id of its `<0xXX>` token (else its one-character token, else unk, else -1) */
   private readonly byteToken = new Int32Array(256);
@@ -167,8 +169,8 @@ export class SpmEncoder {
 
   private tryPair(s: string, l: number, r: number): void {
     const size = this.len[l]! + this.len[r]!;
-    const id = this.tokenToId.get(s.substr(this.start[l]!, size));
-    if (id === undefined || id >= this.nVocab) return;
+    const id = this.tokenToId.find(s, this.start[l]!, this.start[l]! + size);
+    if (id < 0 || id >= this.nVocab) return;
     // max-heap on score via a min-heap on its negation; ties → leftmost
     this.heap.push(-(this.scores ? this.scores[id]! : 0), l, r, size, 0);
   }

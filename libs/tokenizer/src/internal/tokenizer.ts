@@ -11,6 +11,7 @@ import { PreTokenizer } from './pretokenize';
 import { SpecialSplitter, type SpecialToken } from './specials';
 import { SpmEncoder } from './spm';
 import { EOG_TEXTS, readVocab, TokenType, type VocabSpec } from './vocab';
+import { StringIdTable } from './tables';
 
 /** Options of {@link Tokenizer.encode}. */
 export interface EncodeOptions {
@@ -118,8 +119,7 @@ export class Tokenizer {
     this.pieces = new Array(v.tokens.length);
     this.specialPieces = new Array(v.tokens.length);
 
-    const tokenToId = new Map<string, number>();
-    for (let i = 0; i < v.tokens.length; i++) tokenToId.set(v.tokens[i]!, i); // a duplicated text maps to its last id, as in llama.cpp
+    const tokenToId = new StringIdTable(v.tokens); // a duplicated text maps to its last id, as in llama.cpp
 
     const specials: SpecialToken[] = [];
     const eog = new Set<number>();
