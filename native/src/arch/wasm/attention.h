@@ -36,29 +36,57 @@ static inline float hsum_f32x4(v128_t v) {
     return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) + (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
 }
 
-// scores s[i][j] for a block of HB heads (qs[i]: f16-exact q * 2^100, hd % 8 == 0)
+// scores s[i][j] for a block of HB heads (qs[i]: f16-exact q * 2^100, hd % 8 == 0). Two keys a step share
+// each q load (8 per 8 dims for 4 heads), one f32x4 accumulator per head and key (the decoded low then high 4
+// halves of each 8 added in turn): 8 accumulators, q, and two decoded rows fit V8's 16 vector registers. A
+// key's score is the same whether it is computed in a pair or alone (the last key of an odd count).
+#define SC_HEAD(a, c, i)                                                              \
+    do {                                                                              \
+        const v128_t ql = wasm_v128_load(qs[i] + d), qh = wasm_v128_load(qs[i] + d + 4); \
+        a = ATT_MADD(ATT_MADD(a, lo0, ql), hi0, qh);                                   \
+        c = ATT_MADD(ATT_MADD(c, lo1, ql), hi1, qh);                                   \
+    } while (0)
 static void scores_block(float *const s[HB], const float *const qs[HB], const bn_fp16 *k, size_t kv_row, int n_kv, int hd, float mult) {
-    for (int j = 0; j < n_kv; j++) {
+    int j = 0;
+    for (; j + 2 <= n_kv; j += 2) {
+        const bn_fp16 *k0 = k + (size_t)j * kv_row, *k1 = k0 + kv_row;
+        v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+        for (int d = 0; d < hd; d += 8) {
+            v128_t lo0, hi0, lo1, hi1;
+            dec8(k0 + d, &lo0, &hi0);
+            dec8(k1 + d, &lo1, &hi1);
+            SC_HEAD(a0, c0, 0);
+            SC_HEAD(a1, c1, 1);
+            SC_HEAD(a2, c2, 2);
+            SC_HEAD(a3, c3, 3);
+        }
+        s[0][j] = hsum_f32x4(a0) * mult;
+        s[1][j] = hsum_f32x4(a1) * mult;
+        s[2][j] = hsum_f32x4(a2) * mult;
+        s[3][j] = hsum_f32x4(a3) * mult;
+        s[0][j + 1] = hsum_f32x4(c0) * mult;
+        s[1][j + 1] = hsum_f32x4(c1) * mult;
+        s[2][j + 1] = hsum_f32x4(c2) * mult;
+        s[3][j + 1] = hsum_f32x4(c3) * mult;
+    }
+    for (; j < n_kv; j++) {
         const bn_fp16 *kj = k + (size_t)j * kv_row;
-        v128_t a0 = wasm_f32x4_splat(0.0f), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+        v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
         for (int d = 0; d < hd; d += 8) {
             v128_t lo, hi;
             dec8(kj + d, &lo, &hi);
-            a0 = ATT_MADD(a0, lo, wasm_v128_load(qs[0] + d));
-            b0 = ATT_MADD(b0, hi, wasm_v128_load(qs[0] + d + 4));
-            a1 = ATT_MADD(a1, lo, wasm_v128_load(qs[1] + d));
-            b1 = ATT_MADD(b1, hi, wasm_v128_load(qs[1] + d + 4));
-            a2 = ATT_MADD(a2, lo, wasm_v128_load(qs[2] + d));
-            b2 = ATT_MADD(b2, hi, wasm_v128_load(qs[2] + d + 4));
-            a3 = ATT_MADD(a3, lo, wasm_v128_load(qs[3] + d));
-            b3 = ATT_MADD(b3, hi, wasm_v128_load(qs[3] + d + 4));
+            a0 = ATT_MADD(ATT_MADD(a0, lo, wasm_v128_load(qs[0] + d)), hi, wasm_v128_load(qs[0] + d + 4));
+            a1 = ATT_MADD(ATT_MADD(a1, lo, wasm_v128_load(qs[1] + d)), hi, wasm_v128_load(qs[1] + d + 4));
+            a2 = ATT_MADD(ATT_MADD(a2, lo, wasm_v128_load(qs[2] + d)), hi, wasm_v128_load(qs[2] + d + 4));
+            a3 = ATT_MADD(ATT_MADD(a3, lo, wasm_v128_load(qs[3] + d)), hi, wasm_v128_load(qs[3] + d + 4));
         }
-        s[0][j] = hsum_f32x4(wasm_f32x4_add(a0, b0)) * mult;
-        s[1][j] = hsum_f32x4(wasm_f32x4_add(a1, b1)) * mult;
-        s[2][j] = hsum_f32x4(wasm_f32x4_add(a2, b2)) * mult;
-        s[3][j] = hsum_f32x4(wasm_f32x4_add(a3, b3)) * mult;
+        s[0][j] = hsum_f32x4(a0) * mult;
+        s[1][j] = hsum_f32x4(a1) * mult;
+        s[2][j] = hsum_f32x4(a2) * mult;
+        s[3][j] = hsum_f32x4(a3) * mult;
     }
 }
+#undef SC_HEAD
 
 // out[i][d] = sum_j pf[i][j] * v_j[d] with pf = p * 2^112 and v decoded * 2^-112 (exact products). Keys in
 // tiles of ATT_TILE: a tile's V rows (ATT_TILE x hd halves, 16 KB for hd 128) stay in L1 while the d loop
