@@ -421,10 +421,12 @@ async function benchFlavor(flavor, threads) {
     const packMs = performance.now() - tp;
     m._free(f16);
     const y = malloc(m, rows * 4);
-    const ceil = ceilings(m, rows * cols * 2);
+    const threads = m._bn_threads_count();
     for (let [type, w, bytes, extra] of [[T.F16, wf, f16bytes, { pack_ms: +packF16Ms.toFixed(0) }], [T.Q8_0, wq, q8bytes, { pack_from_f16_ms: +packMs.toFixed(0) }]]) {
       const act = activation(m, type, cols, 1);
-      const s = timeit(() => m._bn_matmul(y, w, act, 1), 1500);
+      // the head and a read loop over as many bytes take turns, as in the stream rows (pairedWithCeiling)
+      const p = pairedWithCeiling(m, () => m._bn_matmul(y, w, act, 1), bytes);
+      const s = bytes / (p.gb_s * 1e9);
       if (flavor.endsWith('-rx') && type === T.F16) {  // same-run baseline: this module's SIMD128 set
         m._bn_kernels_select(2);
         extra = { ...extra, simd128_set_ms: +(timeit(() => m._bn_matmul(y, w, act, 1), 1500) * 1e3).toFixed(2) };
@@ -432,8 +434,10 @@ async function benchFlavor(flavor, threads) {
       }
       out.head.push({
         type: type === T.F16 ? 'F16' : 'Q8_0', rows, cols, weight_bytes: bytes, ms: +(s * 1e3).toFixed(2),
-        gb_s: +(bytes / s / 1e9).toFixed(2), gops: +((2 * rows * cols) / s / 1e9).toFixed(2),
-        ...ceil.fields, fraction_of_ceiling: +((bytes / s / 1e9) / ceil.gb_s).toFixed(3), ...extra,
+        gb_s: r2(p.gb_s), gops: +((2 * rows * cols) / s / 1e9).toFixed(2),
+        read_ceiling_gb_s: r2(p.ceiling), read_ceiling_threads: threads,
+        ...(threads > 1 ? { read_ceiling_1t_gb_s: r2(readCeiling(m, bytes, false)) } : {}),
+        fraction_of_ceiling: +p.fraction.toFixed(3), fraction_of_ceiling_range: p.range.map((x) => +x.toFixed(3)), paired_rounds: p.rounds, ...extra,
       });
       m._free(act);
     }
@@ -473,7 +477,7 @@ console.log(JSON.stringify({
     'same size, same run, on the same module and pool as the row: read_ceiling_threads 1 -> bn_bench_read on the calling thread; ' +
     'read_ceiling_threads N > 1 -> bn_bench_read_threads (64-byte aligned slices over the N-thread pool, one fork/join per pass, ' +
     'as a matmul), with the single-thread bn_bench_read figure as read_ceiling_1t_gb_s. fraction_of_ceiling uses read_ceiling_gb_s. ' +
-    'Stream rows (*_decode_stream): the pass over the weights and the read loop alternate in paired_rounds rounds, so that both see ' +
+    'Stream rows (*_decode_stream) and head rows: the pass over the weights and the read loop alternate in paired_rounds rounds, so that both see ' +
     'the same moment of the machine; gb_s and read_ceiling_gb_s are the medians of each, fraction_of_ceiling the median of the ' +
     'per-round ratios (their range: fraction_of_ceiling_range).',
   tq_note: 'tq2_0_decode*: weights are random valid GGUF TQ2_0 blocks packed as the runtime packs them (bn_weight_init + ' +
