@@ -233,9 +233,15 @@ static void att_worker(void *arg, int ith, int nth, int thread) {
     }
 }
 
-// units of att_worker
-static int att_units(int n_tokens, int n_head, int n_head_kv) {
-    return n_tokens * n_head_kv * ((n_head / n_head_kv + BN_ATT_GROUP_MAX - 1) / BN_ATT_GROUP_MAX);
+// One fork/join over att_worker's units for either cache layout (strides in elements: head_stride between KV
+// heads, pos_stride between the positions of one KV head). Thread i uses scratch + i *
+// bn_attention_scratch_bytes(pos0 + n_tokens), which stays inside n_threads * bn_attention_scratch_bytes(n_ctx)
+// for any n_ctx >= pos0 + n_tokens.
+static void att_run(float *out, const float *q, const bn_fp16 *k, const bn_fp16 *v, int n_tokens, int pos0, int n_head, int n_head_kv,
+                    int head_dim, size_t head_stride, size_t pos_stride, void *scratch) {
+    att_task a = {out, q, k, v, n_tokens, pos0, n_head, n_head_kv, head_dim, head_stride, pos_stride,
+                  scratch, bn_attention_scratch_bytes(pos0 + n_tokens), bn_kernels_active()};
+    bn_parallel(att_worker, &a, n_tokens * n_head_kv * ((n_head / n_head_kv + BN_ATT_GROUP_MAX - 1) / BN_ATT_GROUP_MAX));
 }
 
 static bn_status att_check(const float *out, const float *q, const bn_fp16 *k, const bn_fp16 *v, int n_tokens, int pos0,
@@ -250,11 +256,7 @@ BN_API bn_status bn_attention(float *out, const float *q, const bn_fp16 *k_cache
     bn_status st = att_check(out, q, k_cache, v_cache, n_tokens, pos0, n_head, n_head_kv, head_dim);
     if (st) return st;
     if (!scratch) return BN_ERR_ARG;
-    // Thread i uses scratch + i * bn_attention_scratch_bytes(pos0 + n_tokens), which stays inside
-    // n_threads * bn_attention_scratch_bytes(n_ctx) for any n_ctx >= pos0 + n_tokens.
-    att_task a = {out, q, k_cache, v_cache, n_tokens, pos0, n_head, n_head_kv, head_dim, (size_t)head_dim, (size_t)n_head_kv * head_dim,
-                  scratch, bn_attention_scratch_bytes(pos0 + n_tokens), bn_kernels_active()};
-    bn_parallel(att_worker, &a, att_units(n_tokens, n_head, n_head_kv));
+    att_run(out, q, k_cache, v_cache, n_tokens, pos0, n_head, n_head_kv, head_dim, (size_t)head_dim, (size_t)n_head_kv * head_dim, scratch);
     return BN_OK;
 }
 
@@ -280,9 +282,7 @@ BN_API bn_status bn_attention_hm(float *out, const float *q, const bn_fp16 *k_ca
     if (st) return st;
     if (!scratch || n_ctx <= 0) return BN_ERR_ARG;
     if (pos0 > n_ctx - n_tokens) return BN_ERR_RANGE;
-    att_task a = {out, q, k_cache, v_cache, n_tokens, pos0, n_head, n_head_kv, head_dim, (size_t)n_ctx * head_dim, (size_t)head_dim,
-                  scratch, bn_attention_scratch_bytes(pos0 + n_tokens), bn_kernels_active()};
-    bn_parallel(att_worker, &a, att_units(n_tokens, n_head, n_head_kv));
+    att_run(out, q, k_cache, v_cache, n_tokens, pos0, n_head, n_head_kv, head_dim, (size_t)n_ctx * head_dim, (size_t)head_dim, scratch);
     return BN_OK;
 }
 

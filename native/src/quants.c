@@ -139,11 +139,6 @@ void bn_quantize_row_q8_K_ref(block_q8_K *y, const float *x, int n) {
     }
 }
 
-// The same Q8_K blocks plus, per block, q16 = qs widened and qsum = the sum of qs (the TQ activation row
-// layout, pack.c), SIMD128 where compiled, bytes identical to bn_quantize_row_q8_K_ref's (the selftest checks
-// it): the largest magnitude by a NaN-skipping pmax, the first element of that magnitude by compare + bitmask
-// (its sign sets iscale's, as the reference's first-wins scan), the same f32 product, f32x4.nearest (ties to
-// even, as nearest_int for |v| < 2^22; here |v| <= 127), NaN -> 0 by trunc_sat, then min 127.
 // q16 = b's qs widened, *qsum = their sum (for a block the reference quantized)
 static void q8_K_widen(const block_q8_K *b, int16_t *q16, int32_t *qsum) {
     int32_t s = 0;
@@ -151,6 +146,11 @@ static void q8_K_widen(const block_q8_K *b, int16_t *q16, int32_t *qsum) {
     *qsum = s;
 }
 
+// The same Q8_K blocks plus, per block, q16 = qs widened and qsum = the sum of qs (the TQ activation row
+// layout, pack.c), SIMD128 where compiled, bytes identical to bn_quantize_row_q8_K_ref's (the selftest checks
+// it): the largest magnitude by a NaN-skipping pmax, the first element of that magnitude by compare + bitmask
+// (its sign sets iscale's, as the reference's first-wins scan), the same f32 product, f32x4.nearest (ties to
+// even, as nearest_int for |v| < 2^22; here |v| <= 127), NaN -> 0 by trunc_sat, then min 127.
 void bn_quantize_row_q8_K(block_q8_K *y, int16_t *q16, int32_t *qsum, const float *x, int n) {
 #if defined(__wasm_simd128__)
     for (int b = 0; b < n / QK_K; b++, x += QK_K, q16 += QK_K) {
