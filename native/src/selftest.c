@@ -117,7 +117,10 @@ static void check_matmul(st_ctx *c, const char *what, const bn_weight *w, const 
     free(y);
 }
 
-static void st_ternary(st_ctx *c, uint64_t *seed, int rows, int cols, int n_tokens) {
+// extreme: every weight +1 and every activation of a token +1 (even tokens) or -1 (odd tokens), so every
+// product sits at its bound and the kernels' integer accumulators reach the largest sums their fold intervals
+// allow (bn_selftest runs it on a few shapes); otherwise seeded random weights and activations
+static void st_ternary(st_ctx *c, uint64_t *seed, int rows, int cols, int n_tokens, int extreme) {
     const size_t n = (size_t)rows * cols;
     int8_t *t = malloc(n);
     float *x = malloc((size_t)n_tokens * cols * 4), *ref = malloc((size_t)n_tokens * rows * 4), *ref2 = malloc((size_t)n_tokens * rows * 4);
@@ -128,10 +131,10 @@ static void st_ternary(st_ctx *c, uint64_t *seed, int rows, int cols, int n_toke
     block_tq1_0 *tq1 = malloc((size_t)(nb + 1) * sizeof(block_tq1_0));
     uint8_t *tqp = malloc(bn_weight_packed_bytes(BN_TYPE_TQ2_0, rows, 256) * (cols / 256 + 1) + 16);
     if (!t || !x || !ref || !ref2 || !gguf || !packed || !d || !tq2 || !tq1 || !tqp) { c->fails++; goto done; }
-    for (size_t i = 0; i < n; i++) t[i] = (int8_t)(rng_next(seed) % 3) - 1;
-    for (size_t i = 0; i < (size_t)n_tokens * cols; i++) x[i] = rng_f(seed) * (i % 7 == 0 ? 8.0f : 1.0f);
+    for (size_t i = 0; i < n; i++) t[i] = extreme ? 1 : (int8_t)(rng_next(seed) % 3) - 1;
+    for (size_t i = 0; i < (size_t)n_tokens * cols; i++) x[i] = extreme ? (i / cols % 2 ? -1.0f : 1.0f) : rng_f(seed) * (i % 7 == 0 ? 8.0f : 1.0f);
     // a token with exact .5 ties after scaling, and one all-zero token
-    if (n_tokens > 2) {
+    if (n_tokens > 2 && !extreme) {
         for (int k = 0; k < cols; k++) x[cols + k] = (float)((k % 255) - 127) * 0.5f;
         for (int k = 0; k < cols; k++) x[2 * cols + k] = 0.0f;
     }
@@ -491,7 +494,12 @@ BN_API int bn_selftest(uint32_t seed, int verbose) {
     static const int tern[][3] = {{8, 128, 1}, {37, 256, 3}, {64, 640, 1}, {13, 768, 5}, {5, 4352, 1}, {6, 8448, 2}, {17, 512, 9}, {14, 512, 1},
                                   {9, 8448, 13}, {5, 256, 21}};  // the last: prefill over two token groups (relaxed and SIMD128: 16 and
                                                                   // an odd 5)
-    for (size_t i = 0; i < sizeof tern / sizeof tern[0]; i++) st_ternary(&c, &s, tern[i][0], tern[i][1], tern[i][2]);
+    for (size_t i = 0; i < sizeof tern / sizeof tern[0]; i++) st_ternary(&c, &s, tern[i][0], tern[i][1], tern[i][2], 0);
+    // extreme values: rows of 8448 (132 chunks: whole and partial fold intervals), a 4-row group and a
+    // lone row, one token (decode) and 5 (prefill); 2560 = 2B-4T's n_embd
+    st_ternary(&c, &s, 5, 8448, 1, 1);
+    st_ternary(&c, &s, 5, 8448, 5, 1);
+    st_ternary(&c, &s, 8, 2560, 2, 1);
     static const int flt[][3] = {{7, 32, 1}, {33, 96, 3}, {16, 256, 1}, {5, 1000, 2}, {9, 2560, 1}, {6, 100, 2}, {13, 64, 5}, {11, 36, 4}, {3, 13, 1}};
     for (size_t i = 0; i < sizeof flt / sizeof flt[0]; i++) st_float(&c, &s, flt[i][0], flt[i][1], flt[i][2]);
     st_quantize_i8(&c, seed);

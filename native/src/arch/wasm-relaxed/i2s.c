@@ -71,9 +71,12 @@ static int32_t rx_dot_1(const uint8_t *codes, size_t stride, const int8_t *p, in
 // rx_dot_1, spilled: 5.0-5.9 GB/s streaming against 5.6-6.6.) One pointer walks the group's lines, so the
 // 4 rows' loads carry constant offsets instead of an address add each. Measured against the true-code loop
 // (kernels bench stream row, paired rounds, 3 runs each): 61-66% of the read ceiling against 59-62%.
-// Bound: a = d0 + d2 in [-1024, 1016], b = d1 + d3 in [-4096, 4064] (x4 codes <= 8, |q| <= 128), b >> 2 in
-// [-1024, 1016]: a chunk adds at most 2048 in magnitude, so fold every 8 chunks.
-enum { RX_ROWS = BN_I2S_ROWS };
+// Bound: a = d0 + d2 in [-1024, 1016], b = d1 + d3 in [-4096, 4064] (x4 codes <= 8, q in [-128, 127]), b >> 2
+// in [-1024, 1016]: a chunk adds a value in [-2048, 2032], so 16 chunks stay in [-32768, 32512] and the i16
+// accumulators are folded into i32 every RX_FOLD = 16 chunks. (Every 8, as before, cost 2-4% more time in
+// cache: each fold is 4 widenings, a 4-way transpose-add and a fresh loop entry.) bn_selftest's extreme-value
+// runs (all weights +1, all activations +-1) reach 16 x 2032 and fail if this is raised.
+enum { RX_ROWS = BN_I2S_ROWS, RX_FOLD = 16 };
 // s += chunk c's codes of the row at offset o of the line at g . activations x0..x3 (masks m = 0x03, m4 = 0x0c)
 #define RX_ROW(s, o)                                                                                   \
     do {                                                                                               \
@@ -82,7 +85,7 @@ enum { RX_ROWS = BN_I2S_ROWS };
         const v128_t b = wasm_i16x8_add(RDOT(x1, wasm_v128_and(v, m4)), RDOT(x3, wasm_v128_and(v4, m4))); \
         s = wasm_i16x8_add(s, wasm_i16x8_add(a, wasm_i16x8_shr(b, 2)));                               \
     } while (0)
-// lane i = sum over chunks [c0, c1) (at most 8: the i16 bound above) of row i's true codes . activations
+// lane i = sum over chunks [c0, c1) (at most RX_FOLD: the i16 bound above) of row i's true codes . activations
 static inline __attribute__((always_inline)) v128_t rx_rows4_sum(const uint8_t *codes, const int8_t *p, int c0, int c1) {
     const v128_t m = wasm_i8x16_splat(0x03), m4 = wasm_i8x16_splat(0x0c);
     v128_t s0 = wasm_i16x8_splat(0), s1 = s0, s2 = s0, s3 = s0;
@@ -103,7 +106,7 @@ static inline __attribute__((always_inline)) v128_t rx_rows4_sum(const uint8_t *
 
 static void rx_dot_rows(int32_t *out, const uint8_t *codes, const int8_t *p, int n_chunks) {
     v128_t acc = wasm_i32x4_splat(0);
-    for (int cb = 0; cb < n_chunks; cb += 8) acc = wasm_i32x4_add(acc, rx_rows4_sum(codes, p, cb, cb + 8 < n_chunks ? cb + 8 : n_chunks));
+    for (int cb = 0; cb < n_chunks; cb += RX_FOLD) acc = wasm_i32x4_add(acc, rx_rows4_sum(codes, p, cb, cb + RX_FOLD < n_chunks ? cb + RX_FOLD : n_chunks));
     wasm_v128_store(out, acc);
 }
 // Prefill, I2_S: rows in their interleaved groups of 4, each group's codes expanded once per token group
@@ -117,8 +120,9 @@ static void rx_dot_rows(int32_t *out, const uint8_t *codes, const int8_t *p, int
 // permuted activation rows within RXP_SCRATCH (128 KB; 64 KB measured 70 GOPS on 2560x6912, whose
 // columns then allowed only 8 tokens a group: the codes are expanded once per group) plus the 4 rows'
 // expanded codes (4 * cols bytes), on the stack (1 MB on the main thread, 2 MB on pool threads).
-// Bound: one dot lane is in [-512, 508]: fold into i32 every 32 fields (8 chunks), like rx_dot_rows.
-enum { RXP_ROWS = 4, RXP_TOK = 2, RXP_FOLD = 32, RXP_SCRATCH = 128 * 1024 };
+// Bound: one dot lane is in [-512, 508]: 64 fields (16 chunks) stay in [-32768, 32512], so fold into i32
+// every RXP_FOLD = 64 fields, like rx_dot_rows.
+enum { RXP_ROWS = 4, RXP_TOK = 2, RXP_FOLD = 64, RXP_SCRATCH = 128 * 1024 };
 
 static void rx_expand4(uint8_t *e, const uint8_t *group, int n_chunks) {
     const v128_t m = wasm_i8x16_splat(0x03);
