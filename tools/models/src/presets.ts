@@ -1,7 +1,7 @@
 // Named synthetic-model presets: `2b4t` (exactly BitNet-b1.58-2B-4T's shapes and types, ~1.19 GB),
 // `demo` (the web demo's embedded model, ~38 MB, real LLaMA-3 vocabulary) and `tiny` (fast tests).
 
-import type { SynthOptions } from './synth';
+import { SYNTH_DEFAULTS, type SynthOptions } from './synth';
 
 /** Preset names accepted by the CLI. */
 export type SynthPresetName = '2b4t' | 'demo' | 'tiny';
@@ -40,20 +40,6 @@ export const PRESETS: Readonly<Record<SynthPresetName, Readonly<SynthOptions>>> 
     vocab: 'llama3',
     seed: 20250417,
   },
-  /** Small bytes-vocabulary model for fast tests (n_ff a multiple of 256 so the TQ types work too). */
-  tiny: {
-    arch: 'bitnet-b1.58',
-    nEmbd: 256,
-    nLayer: 2,
-    nHead: 4,
-    nHeadKv: 2,
-    nFf: 512,
-    nCtx: 512,
-    ropeBase: 500000,
-    eps: 1e-5,
-    weightType: 'i2_s',
-    embdType: 'f16',
-    vocab: 'bytes',
-    seed: 1,
-  },
+  /** Small bytes-vocabulary model for fast tests (n_ff a multiple of 256 so the TQ types work too): the synth defaults. */
+  tiny: SYNTH_DEFAULTS,
 });
