@@ -177,22 +177,47 @@ function readLoop(m, bytes, threaded) {
 
 // `pass` (streaming `bytes` of weights) and a read loop over a buffer of the same size on the same threads,
 // in alternating rounds, so that both see the same moment of a shared machine: the medians of each rate and
-// of the per-round ratio (the fraction of the ceiling), with the ratio's range.
-function pairedWithCeiling(m, pass, bytes) {
+// of the per-round ratio (the fraction of the ceiling), with the ratio's range. With `regions` (the [ptr, bytes]
+// the pass reads, e.g. its matrices), a third loop takes its turn in each round: the same read loop over those
+// very bytes, region by region, as the pass walks them (sameCeiling, sameFraction, sameRange). The separate
+// buffer's pages and the weights' pages are different physical memory, and this machine reads some of it
+// faster than other parts (the same loop over 8 layers of 2B-4T matrices read 3-16% slower than over one
+// buffer of their size in 6 of 7 runs): the same-bytes ceiling takes that out of the kernel's fraction.
+function pairedWithCeiling(m, pass, bytes, regions) {
   const rounds = smoke ? 1 : quick ? 3 : 7;
   const ms = smoke ? 6 : quick ? 100 : 250;
-  const read = readLoop(m, bytes, m._bn_threads_count() > 1);
-  if (!smoke) for (const f of [pass, read.run]) secondsPerCall(f, quick ? 150 : 400);  // warm-up
-  const kernel = [], ceiling = [], ratio = [];
+  const threaded = m._bn_threads_count() > 1;
+  const read = readLoop(m, bytes, threaded);
+  const fn = threaded ? m._bn_bench_read_threads : m._bn_bench_read;
+  // whole 64-byte lines of each region (the read loops' unit)
+  const whole = (regions ?? []).map(([ptr, n]) => [ptr, n - (n % 64)]).filter(([, n]) => n > 0);
+  const sameBytes = whole.reduce((a, [, n]) => a + n, 0);
+  const same = sameBytes ? () => { for (const [ptr, n] of whole) fn(ptr, n, 1); } : undefined;
+  if (!smoke) for (const f of [pass, read.run, ...(same ? [same] : [])]) secondsPerCall(f, quick ? 150 : 400);  // warm-up
+  const kernel = [], ceiling = [], ratio = [], sameCeiling = [], sameRatio = [];
   for (let r = 0; r < rounds; r++) {
     const a = bytes / secondsPerCall(pass, ms) / 1e9, b = bytes / secondsPerCall(read.run, ms) / 1e9;
     kernel.push(a);
     ceiling.push(b);
     ratio.push(a / b);
+    if (same) {
+      const c = sameBytes / secondsPerCall(same, ms) / 1e9;
+      sameCeiling.push(c);
+      sameRatio.push(a / c);
+    }
   }
   read.free();
-  return { gb_s: median(kernel), ceiling: median(ceiling), fraction: median(ratio), range: [Math.min(...ratio), Math.max(...ratio)], rounds };
+  return {
+    gb_s: median(kernel), ceiling: median(ceiling), fraction: median(ratio), range: [Math.min(...ratio), Math.max(...ratio)], rounds,
+    ...(same ? { sameCeiling: median(sameCeiling), sameFraction: median(sameRatio), sameRange: [Math.min(...sameRatio), Math.max(...sameRatio)] } : {}),
+  };
 }
+
+// The same-bytes fields of a row (pairedWithCeiling with regions)
+const sameFields = (p) => (p.sameCeiling === undefined ? {} : {
+  read_ceiling_same_bytes_gb_s: r2(p.sameCeiling), fraction_of_same_bytes_ceiling: +p.sameFraction.toFixed(3),
+  fraction_of_same_bytes_ceiling_range: p.sameRange.map((x) => +x.toFixed(3)),
+});
 
 // The compute ceiling of the prefill tile, measured on the calling thread with the active kernel set:
 // bn_bench_dot_peak runs the tile's loop body on L1-resident operands (no code or activation stream).
@@ -254,7 +279,7 @@ function streamDecode(m, flavor, type = T.I2_S) {
   const y = malloc(m, 6912 * 4);
   const total = mats.reduce((a, x) => a + x.bytes, 0);
   const pass = () => { for (const x of mats) m._bn_matmul(y, x.w, acts[x.cols], 1); };
-  const p = pairedWithCeiling(m, pass, total);
+  const p = pairedWithCeiling(m, pass, total, mats.map((x) => [x.packed, x.bytes]));
   const threads = m._bn_threads_count();
   const s = total / (p.gb_s * 1e9);
   const res = {
@@ -262,6 +287,7 @@ function streamDecode(m, flavor, type = T.I2_S) {
     read_ceiling_gb_s: r2(p.ceiling), read_ceiling_threads: threads,
     ...(threads > 1 ? { read_ceiling_1t_gb_s: r2(readCeiling(m, total, false)) } : {}),
     fraction_of_ceiling: +p.fraction.toFixed(3), fraction_of_ceiling_range: p.range.map((x) => +x.toFixed(3)), paired_rounds: p.rounds,
+    ...sameFields(p),
     ms_per_token_2b4t_layers: +((s * 1e3 * 30) / layers).toFixed(1),
   };
   if (flavor.endsWith('-rx')) {
@@ -425,7 +451,7 @@ async function benchFlavor(flavor, threads) {
     for (let [type, w, bytes, extra] of [[T.F16, wf, f16bytes, { pack_ms: +packF16Ms.toFixed(0) }], [T.Q8_0, wq, q8bytes, { pack_from_f16_ms: +packMs.toFixed(0) }]]) {
       const act = activation(m, type, cols, 1);
       // the head and a read loop over as many bytes take turns, as in the stream rows (pairedWithCeiling)
-      const p = pairedWithCeiling(m, () => m._bn_matmul(y, w, act, 1), bytes);
+      const p = pairedWithCeiling(m, () => m._bn_matmul(y, w, act, 1), bytes, [[type === T.F16 ? pf : q8, bytes]]);
       const s = bytes / (p.gb_s * 1e9);
       if (flavor.endsWith('-rx') && type === T.F16) {  // same-run baseline: this module's SIMD128 set
         m._bn_kernels_select(2);
@@ -437,7 +463,7 @@ async function benchFlavor(flavor, threads) {
         gb_s: r2(p.gb_s), gops: +((2 * rows * cols) / s / 1e9).toFixed(2),
         read_ceiling_gb_s: r2(p.ceiling), read_ceiling_threads: threads,
         ...(threads > 1 ? { read_ceiling_1t_gb_s: r2(readCeiling(m, bytes, false)) } : {}),
-        fraction_of_ceiling: +p.fraction.toFixed(3), fraction_of_ceiling_range: p.range.map((x) => +x.toFixed(3)), paired_rounds: p.rounds, ...extra,
+        fraction_of_ceiling: +p.fraction.toFixed(3), fraction_of_ceiling_range: p.range.map((x) => +x.toFixed(3)), paired_rounds: p.rounds, ...sameFields(p), ...extra,
       });
       m._free(act);
     }
@@ -479,7 +505,11 @@ console.log(JSON.stringify({
     'as a matmul), with the single-thread bn_bench_read figure as read_ceiling_1t_gb_s. fraction_of_ceiling uses read_ceiling_gb_s. ' +
     'Stream rows (*_decode_stream) and head rows: the pass over the weights and the read loop alternate in paired_rounds rounds, so that both see ' +
     'the same moment of the machine; gb_s and read_ceiling_gb_s are the medians of each, fraction_of_ceiling the median of the ' +
-    'per-round ratios (their range: fraction_of_ceiling_range).',
+    'per-round ratios (their range: fraction_of_ceiling_range). These rows also take, in the same rounds, the same read loop ' +
+    'over the very bytes the pass streams (its matrices one after the other, as the pass walks them): read_ceiling_same_bytes_gb_s, ' +
+    'and fraction_of_same_bytes_ceiling (median per-round ratio; range: fraction_of_same_bytes_ceiling_range). The separate ' +
+    'buffer and the weights are different physical pages, and this machine reads some memory faster than other memory: the ' +
+    'same-bytes ceiling compares the kernel with a plain read of its own weights.',
   tq_note: 'tq2_0_decode*: weights are random valid GGUF TQ2_0 blocks packed as the runtime packs them (bn_weight_init + ' +
     'bn_weight_pack_rows); gb_s counts the packed bytes streamed (weight_bytes = bn_weight_packed_bytes(TQ2_0): 2-bit codes plus ' +
     'a 4-byte scale per row block of 256, vs I2_S 2-bit codes only); tq_over_i2s = gb_s / i2s_gb_s, i2s_* = the I2_S row of ' +

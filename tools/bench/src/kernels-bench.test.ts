@@ -111,6 +111,13 @@ if (missing.length) {
         const [lo, hi] = s?.fraction_of_ceiling_range as number[];
         expect(lo).toBeLessThanOrEqual(s?.fraction_of_ceiling as number);
         expect(hi).toBeGreaterThanOrEqual(s?.fraction_of_ceiling as number);
+        // and the same read loop over the matrices' own bytes, in the same rounds
+        positive(s ?? {}, ['read_ceiling_same_bytes_gb_s', 'fraction_of_same_bytes_ceiling']);
+        const [slo, shi] = s?.fraction_of_same_bytes_ceiling_range as number[];
+        expect(slo).toBeLessThanOrEqual(s?.fraction_of_same_bytes_ceiling as number);
+        expect(shi).toBeGreaterThanOrEqual(s?.fraction_of_same_bytes_ceiling as number);
+        // kernel GB/s over the same-bytes ceiling, up to the rounding of the printed figures and the median of ratios
+        expect(Math.abs((s?.gb_s as number) / (s?.read_ceiling_same_bytes_gb_s as number) - (s?.fraction_of_same_bytes_ceiling as number))).toBeLessThan(0.5);
       }
     });
   });
