@@ -17,6 +17,7 @@ export {
   type LoadTimings,
 } from './internal/model';
 export { BitNetError, type BitNetErrorCode } from './internal/errors';
+export { benchmarkTokens, type BenchmarkOptions, type BenchmarkTest } from './internal/benchmark';
 export { Sampler, argmax, DEFAULT_SAMPLING, GREEDY, type SamplingOptions } from './internal/sampler';
 export { StopMatcher } from './internal/stop';
 export { readHParams, SUPPORTED_ARCHITECTURES, type HParams } from './internal/hparams';

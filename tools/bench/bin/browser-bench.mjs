@@ -27,6 +27,8 @@ const USAGE = `usage: node tools/bench/bin/browser-bench.mjs --model-i2s <I2_S g
   -p N             prompt tokens of the prefill test (default 128; 0 = skip)
   -n N             decode steps of the generation test (default 64; 0 = skip)
   -t LIST          thread counts, e.g. 1,2 (default 1,2)
+  -d LIST          our engine: cache depths every test also runs at, e.g. 0,1024 (llama-bench's n_depth;
+                   default 0). wllama runs depth 0 only: at its ~1 t/s a 1,024-token depth takes 20 minutes
   --reps N         repetitions of each test (default 3)
   --head f16|q8_0  our engine's output head (default f16)
   --batch N        prefill batch for both engines (default 64)
@@ -55,6 +57,7 @@ const { values: v } = (() => {
         p: { type: 'string', short: 'p' },
         n: { type: 'string', short: 'n' },
         t: { type: 'string', short: 't' },
+        d: { type: 'string', short: 'd' },
         reps: { type: 'string' },
         head: { type: 'string' },
         batch: { type: 'string' },
@@ -89,6 +92,7 @@ const opts = {
   p: int(v.p, '-p', 128),
   n: int(v.n, '-n', 64),
   threads: (v.t ?? '1,2').split(',').map((s) => int(s.trim(), '-t', 1)),
+  depths: (v.d ?? '0').split(',').map((s) => int(s.trim(), '-d', 0)),
   reps: int(v.reps, '--reps', 3),
   head: v.head ?? 'f16',
   batch: int(v.batch, '--batch', 64),
@@ -227,6 +231,7 @@ try {
       p: String(opts.p),
       n: String(opts.n),
       t: String(c.t),
+      ...(c.engine === 'bitnet-wasm' ? { d: opts.depths.join(',') } : {}),
       reps: String(opts.reps),
       head: opts.head,
       batch: String(opts.batch),
@@ -282,7 +287,7 @@ const doc = {
   ratios: ratios(results, isI2s),
   errors,
   models: { i2_s: opts.i2s, tq2_0: opts.tq2, wllama_tq2_0: wllamaModel },
-  settings: { n_prompt: opts.p, n_gen: opts.n, threads: opts.threads, reps: opts.reps, head: opts.head, batch: opts.batch },
+  settings: { n_prompt: opts.p, n_gen: opts.n, threads: opts.threads, depths: opts.depths, reps: opts.reps, head: opts.head, batch: opts.batch },
   browser: `Chromium ${browserVersion}`,
   date: new Date().toISOString(),
   machine: { cores: cpus().length, page_hardware_concurrency: pageCores, loadavg_before: loadavgBefore, loadavg_after: loadavg().map((x) => Number(x.toFixed(2))), total_mem_bytes: totalmem() },

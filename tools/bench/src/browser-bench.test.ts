@@ -9,17 +9,20 @@ import { join } from 'node:path';
 import { parseGguf } from '@bitnet-wasm/gguf';
 import { Tokenizer } from '@bitnet-wasm/tokenizer';
 import { PRESETS, writeSynthModel } from '@bitnet-wasm/tools-models';
-import { BenchSettingsError, benchTokens, makeResult, meanSd, parseBenchQuery, ratios, textOfTokens, type BrowserBenchResult } from './browser-common';
+import { BenchSettingsError, makeResult, meanSd, parseBenchQuery, ratios, textOfTokens, type BrowserBenchResult } from './browser-common';
 import { retagArchitecture } from './browser-retag';
 
 describe('parseBenchQuery', () => {
   it('reads every setting, with defaults', () => {
     const s = parseBenchQuery('?model=/m/x.gguf&engine=wllama&p=32&n=16&t=1,2&reps=5&head=q8_0&batch=32');
-    expect(s).toEqual({ model: '/m/x.gguf', engine: 'wllama', nPrompt: 32, nGen: 16, threads: [1, 2], reps: 5, head: 'q8_0', batch: 32, ctx: 256, flavor: 'auto', profile: false, settleMs: 0 });
+    expect(s).toEqual({ model: '/m/x.gguf', engine: 'wllama', nPrompt: 32, nGen: 16, threads: [1, 2], depths: [0], reps: 5, head: 'q8_0', batch: 32, ctx: 256, flavor: 'auto', profile: false, settleMs: 0 });
     const d = parseBenchQuery('model=/a.gguf');
     expect(d).toMatchObject({ engine: 'bitnet-wasm', nPrompt: 128, nGen: 64, threads: [1], reps: 3, head: 'f16', batch: 64, ctx: 256 });
     expect(parseBenchQuery('model=/a.gguf&p=512&n=64').ctx).toBe(512 + 64 + 8);
     expect(parseBenchQuery('model=/a.gguf&profile=1&settle=5000')).toMatchObject({ profile: true, settleMs: 5000 });
+    // cache depths (ours only): the default context holds the deepest one plus the tests
+    expect(parseBenchQuery('model=/a.gguf&p=64&n=32&d=0,1024')).toMatchObject({ depths: [0, 1024], ctx: 1024 + 64 + 32 + 8 });
+    expect(parseBenchQuery('model=/a.gguf&p=64&n=32&d=1024&ctx=1088').ctx).toBe(1088);
   });
 
   it.each([
@@ -35,28 +38,12 @@ describe('parseBenchQuery', () => {
     ['model=/a&flavor=gpu', /flavor/],
     ['model=/a&profile=yes', /profile must be 0 or 1/],
     ['model=/a&settle=-5', /settle must be/],
+    ['model=/a&d=0,x', /d must be a comma-separated list/],
+    ['model=/a&d=200000', /\[0, 131072\]/],
+    ['model=/a&p=64&n=32&d=1024&ctx=1087', /too small .* d=1024 \(needs 1088\)/],
   ])('rejects %j', (q, msg) => {
     expect(() => parseBenchQuery(q)).toThrow(BenchSettingsError);
     expect(() => parseBenchQuery(q)).toThrow(msg);
-  });
-});
-
-describe('benchTokens', () => {
-  it('is deterministic, in range, and differs by salt', () => {
-    const a = benchTokens(1000, 64, 2);
-    expect(a).toEqual(benchTokens(1000, 64, 2));
-    expect(a).not.toEqual(benchTokens(1000, 64, 3));
-    expect(a.every((t) => Number.isInteger(t) && t >= 0 && t < 1000)).toBe(true);
-    expect(new Set(a).size).toBeGreaterThan(32);
-  });
-  it('matches the LCG of `bitnet bench` (x ← 1664525·x + 1013904223 mod 2^32, seeded 0x9e3779b9 ^ salt)', () => {
-    let x = BigInt((0x9e3779b9 ^ 7) >>> 0);
-    const want: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      x = (x * 1664525n + 1013904223n) % 2n ** 32n;
-      want.push(Number(x % 50000n));
-    }
-    expect(benchTokens(50000, 4, 7)).toEqual(want);
   });
 });
 
@@ -74,6 +61,8 @@ describe('meanSd and makeResult', () => {
     expect(r.stddev_ts).toBeCloseTo(Math.sqrt(512), 10);
     expect(r.avg_ns).toBe(3e9);
     expect(makeResult(base, 0, 64, [1]).test).toBe('tg64');
+    expect(makeResult(base, 0, 64, [1])).toMatchObject({ n_depth: 0 });
+    expect(makeResult(base, 0, 64, [1], 1024)).toMatchObject({ n_depth: 1024, test: 'tg64 @ d1024' });
   });
 });
 
@@ -112,6 +101,9 @@ describe('ratios', () => {
       { n_threads: 2, tq2_0: null, i2_s_vs_wllama_tq2_0: null },
     ]);
     expect(r.prefill_ours_over_wllama[0]).toEqual({ n_threads: 1, tq2_0: null, i2_s_vs_wllama_tq2_0: 5 });
+    // our tests at a cache depth (wllama runs depth 0 only) stay out of the ratios, wherever they come in the list
+    const deep = makeResult(baseResult('bitnet-wasm', 'i.gguf', 'bitnet-b1.58 I2_S', 1), 0, 10, [100], 1024);
+    expect(ratios([deep, ...results], (x) => x.model_type.endsWith('I2_S'))).toEqual(r);
   });
 });
 

@@ -1,8 +1,7 @@
 /**
  * The browser benchmark's shared, environment-free part: the query-string settings of the bench page,
- * the fixed pseudo-random token ids, mean ± sd, the result record (llama-bench's field names plus
- * ours, the same fields as `bitnet bench --json`), and the ours-over-wllama ratio table the driver
- * prints. Imported by the page, the engine worker and the Node driver alike (no DOM, no Node APIs).
+ * mean ± sd, the result record (llama-bench's field names plus ours, the same fields as `bitnet bench
+ * --json`), and the ours-over-wllama ratio table the driver prints. Imported by the page, the engine worker and the Node driver alike (no DOM, no Node APIs).
  */
 
 /** Engines the page can measure. */
@@ -19,13 +18,16 @@ export interface BrowserBenchSettings {
   nGen: number;
   /** Thread counts; the model is loaded once per count. @default [1] */
   threads: number[];
+  /** Ours only (query `d`, llama-bench's n_depth): cache depths every test also runs at (filled once, untimed; each
+   * repetition truncates back to it). wllama runs depth 0 only. @default [0] */
+  depths: number[];
   /** Repetitions of each test. @default 3 */
   reps: number;
   /** Output head of our engine ('f16' keeps the stored head). Ignored by wllama. @default 'f16' */
   head: 'f16' | 'q8_0';
   /** Tokens per forward call in prefill (ours: batchSize; wllama: n_batch and n_ubatch). @default 64 */
   batch: number;
-  /** Context length given to both engines. @default max(256, nPrompt + nGen + 8) */
+  /** Context length given to both engines. @default max(256, max depth + nPrompt + nGen + 8) */
   ctx: number;
   /** Our kernels build: 'st' or 'mt'; 'auto' = 'st' for one thread, 'mt' otherwise. @default 'auto' */
   flavor: 'auto' | 'st' | 'mt';
@@ -75,27 +77,22 @@ export function parseBenchQuery(search: string): BrowserBenchSettings {
   const head = q.get('head') ?? 'f16';
   if (head !== 'f16' && head !== 'q8_0') throw new BenchSettingsError(`head must be f16 or q8_0, got ${JSON.stringify(head)}`);
   const batch = intParam(q, 'batch', 64, 1, 4096);
-  const ctx = intParam(q, 'ctx', Math.max(256, nPrompt + nGen + 8), 1, 131072);
-  if (ctx < Math.max(nPrompt, nGen + 2)) throw new BenchSettingsError(`ctx ${ctx} is too small for p=${nPrompt}, n=${nGen}`);
+  const dRaw = q.get('d') ?? '0';
+  const depths = dRaw.split(',').map((x) => {
+    if (!/^\d{1,6}$/.test(x.trim())) throw new BenchSettingsError(`d must be a comma-separated list of cache depths, got ${JSON.stringify(dRaw)}`);
+    const n = Number(x.trim());
+    if (n > 131072) throw new BenchSettingsError(`cache depths must be in [0, 131072], got ${n}`);
+    return n;
+  });
+  const need = Math.max(...depths) + Math.max(nPrompt, nGen + 1);
+  const ctx = intParam(q, 'ctx', Math.max(256, Math.max(...depths) + nPrompt + nGen + 8), 1, 262144);
+  if (ctx < need) throw new BenchSettingsError(`ctx ${ctx} is too small for p=${nPrompt}, n=${nGen}, d=${depths.join(',')} (needs ${need})`);
   const flavor = q.get('flavor') ?? 'auto';
   if (flavor !== 'auto' && flavor !== 'st' && flavor !== 'mt') throw new BenchSettingsError(`flavor must be auto, st or mt, got ${JSON.stringify(flavor)}`);
   const profileRaw = q.get('profile') ?? '0';
   if (profileRaw !== '0' && profileRaw !== '1') throw new BenchSettingsError(`profile must be 0 or 1, got ${JSON.stringify(profileRaw)}`);
   const settleMs = intParam(q, 'settle', 0, 0, 600_000);
-  return { model, engine, nPrompt, nGen, threads, reps, head, batch, ctx, flavor, profile: profileRaw === '1', settleMs };
-}
-
-/**
- * `n` fixed pseudo-random token ids in [0, nVocab) (an LCG seeded by `salt`): the same ids for both
- * engines; speed does not depend on which ids they are. The same generator as `bitnet bench`.
- */
-export function benchTokens(nVocab: number, n: number, salt: number): number[] {
-  if (!Number.isInteger(nVocab) || nVocab < 1) throw new BenchSettingsError(`bad vocabulary size ${nVocab}`);
-  let x = (0x9e3779b9 ^ salt) >>> 0;
-  return Array.from({ length: n }, () => {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    return x % nVocab;
-  });
+  return { model, engine, nPrompt, nGen, threads, depths, reps, head, batch, ctx, flavor, profile: profileRaw === '1', settleMs };
 }
 
 /**
@@ -131,7 +128,9 @@ export interface BrowserBenchResult {
   n_threads: number;
   n_prompt: number;
   n_gen: number;
-  /** 'pp128' or 'tg64'. */
+  /** Tokens already in the cache when the test starts (llama-bench's n_depth; wllama: always 0). */
+  n_depth: number;
+  /** 'pp128' or 'tg64', with ' @ d1024' at a depth (as `bitnet bench`). */
   test: string;
   head_type: string;
   /** Ours: 'st' | 'mt'; wllama: 'wllama-st' | 'wllama-mt' (its single build with or without pthreads). */
@@ -164,10 +163,11 @@ export interface BrowserBenchResult {
 
 /** Builds the result of one test from its per-repetition durations in seconds. */
 export function makeResult(
-  base: Omit<BrowserBenchResult, 'n_prompt' | 'n_gen' | 'test' | 'avg_ns' | 'stddev_ns' | 'avg_ts' | 'stddev_ts' | 'samples_ts' | 'profile_ms_per_token'>,
+  base: Omit<BrowserBenchResult, 'n_prompt' | 'n_gen' | 'n_depth' | 'test' | 'avg_ns' | 'stddev_ns' | 'avg_ts' | 'stddev_ts' | 'samples_ts' | 'profile_ms_per_token'>,
   nPrompt: number,
   nGen: number,
   secs: readonly number[],
+  nDepth = 0,
 ): BrowserBenchResult {
   const n = nPrompt + nGen;
   const ts = secs.map((s) => n / s);
@@ -177,7 +177,8 @@ export function makeResult(
     ...base,
     n_prompt: nPrompt,
     n_gen: nGen,
-    test: nPrompt ? `pp${nPrompt}` : `tg${nGen}`,
+    n_depth: nDepth,
+    test: (nPrompt ? `pp${nPrompt}` : `tg${nGen}`) + (nDepth ? ` @ d${nDepth}` : ''),
     avg_ns: Math.round(ns.mean),
     stddev_ns: Math.round(ns.sd),
     avg_ts: t.mean,
@@ -195,14 +196,14 @@ export interface RatioCell {
   i2_s_vs_wllama_tq2_0: number | null;
 }
 
-/** The ratio table of the driver's JSON: avg_ts(ours) / avg_ts(wllama), per test kind and thread count. */
+/** The ratio table of the driver's JSON: avg_ts(ours) / avg_ts(wllama), per test kind and thread count (depth 0: wllama's). */
 export function ratios(
   results: readonly BrowserBenchResult[],
   isI2s: (r: BrowserBenchResult) => boolean,
 ): { decode_ours_over_wllama: RatioCell[]; prefill_ours_over_wllama: RatioCell[] } {
   const threads = [...new Set(results.map((r) => r.n_threads))].sort((a, b) => a - b);
   const pick = (engine: BenchEngine, kind: 'pp' | 'tg', t: number, i2s: boolean) =>
-    results.find((r) => r.engine === engine && r.n_threads === t && r.test.startsWith(kind) && isI2s(r) === i2s);
+    results.find((r) => r.engine === engine && r.n_threads === t && !r.n_depth && r.test.startsWith(kind) && isI2s(r) === i2s);
   const cells = (kind: 'pp' | 'tg'): RatioCell[] =>
     threads.map((t) => {
       const w = pick('wllama', kind, t, false);

@@ -2,9 +2,9 @@
  * The bench page's worker for our engine (a classic worker, bundled as an IIFE, because the emscripten
  * glue is loaded with importScripts, as in apps/web's worker). One worker measures one thread count:
  * fetch the model into a Blob (fetch_ms), wait settle_ms when asked, load the st or mt kernels and
- * BitNet.load from the Blob (load_ms), warm up, then prefill (n_prompt fixed tokens from an empty cache)
- * and decode (n_gen single-token evals after one BOS token), each `reps` times, timed with performance.now
- * around eval.
+ * BitNet.load from the Blob (load_ms), then BitNet.benchmark: warm-up, prefill (n_prompt fixed tokens) and
+ * decode (n_gen single-token evals), at each cache depth of the settings (0: an empty cache, then one BOS
+ * token before decoding), each `reps` times, timed with performance.now around eval.
  * The page terminates the worker afterwards, which frees its WebAssembly memory.
  */
 // The bench creates the kernels itself, exactly as apps/web's worker does (tools may otherwise not
@@ -12,7 +12,7 @@
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { createKernels, detectWasmFeatures, factoryName, isThreadedFlavor, relaxedFlavor, wasmFileNames, type EmscriptenFactory, type KernelsFlavor } from '@bitnet-wasm/kernels';
 import { BitNet } from '@bitnet-wasm/runtime';
-import { benchTokens, makeResult, type BrowserBenchResult, type BrowserBenchSettings } from './browser-common';
+import { makeResult, type BrowserBenchResult, type BrowserBenchSettings } from './browser-common';
 
 /** Page → worker: measure one thread count. */
 export interface WorkerRequest {
@@ -76,7 +76,6 @@ async function run(req: WorkerRequest): Promise<BrowserBenchResult[]> {
   log(`loaded in ${Math.round(loadMs)} ms (${flavor}, ${threads} thread(s), nCtx ${model.plan.nCtx}; ${lt ? `parse ${Math.round(lt.parseMs)}, plan ${Math.round(lt.planMs)}, tokenizer ${Math.round(lt.tokenizerMs)}, weights ${Math.round(lt.weightsMs)} (read wait ${Math.round(lt.readWaitMs)}, packing ${Math.round(lt.packMs)}, prefault ${Math.round(lt.prefaultMs)}, alloc ${Math.round(lt.allocMs)}) ms` : 'no load timings'})`);
   const phases = lt ? Object.fromEntries(Object.entries(lt).map(([k, v]) => [k.replace(/Ms$/, ''), Math.round(v)])) : undefined;
 
-  const nVocab = model.hparams.nVocab;
   const base = {
     engine: 'bitnet-wasm' as const,
     browser: req.browser,
@@ -93,50 +92,19 @@ async function run(req: WorkerRequest): Promise<BrowserBenchResult[]> {
     settle_ms: s.settleMs,
     ...(phases ? { load_phases_ms: phases } : {}),
   };
-  // profile=1: the profiler runs during each timed repetition (setProfiling(true) clears it); the last
-  // repetition's milliseconds per token are reported, as `bitnet bench --profile` does
-  const startProfile = (): void => {
-    if (s.profile) model.setProfiling(true);
-  };
-  const endProfile = (nTokens: number): { profile_ms_per_token?: Record<string, number> } => {
-    if (!s.profile) return {};
-    const r = model.profileReport();
-    model.setProfiling(false);
-    return { profile_ms_per_token: Object.fromEntries(Object.entries(r).map(([k, v]) => [k, +(v / nTokens).toFixed(3)])) };
-  };
   const out: BrowserBenchResult[] = [];
   try {
-    // warm-up: a short prefill (the same as `bitnet bench`)
-    model.reset();
-    model.eval(benchTokens(nVocab, Math.min(8, s.ctx), 1));
-    if (s.nPrompt > 0) {
-      const secs: number[] = [];
-      for (let rep = 0; rep < s.reps; rep++) {
-        model.reset();
-        const toks = benchTokens(nVocab, s.nPrompt, rep + 2);
-        startProfile();
-        const t = performance.now();
-        model.eval(toks);
-        secs.push((performance.now() - t) / 1000);
-        log(`pp${s.nPrompt} rep ${rep + 1}: ${(s.nPrompt / secs[rep]!).toFixed(2)} t/s`);
-      }
-      out.push({ ...makeResult(base, s.nPrompt, 0, secs), ...endProfile(s.nPrompt) });
-    }
-    if (s.nGen > 0) {
-      const secs: number[] = [];
-      const bos = model.tokenizer.bosId ?? 0;
-      for (let rep = 0; rep < s.reps; rep++) {
-        model.reset();
-        model.eval([bos]);
-        const toks = benchTokens(nVocab, s.nGen, rep + 100);
-        startProfile();
-        const t = performance.now();
-        for (const tok of toks) model.eval([tok]);
-        secs.push((performance.now() - t) / 1000);
-        log(`tg${s.nGen} rep ${rep + 1}: ${(s.nGen / secs[rep]!).toFixed(2)} t/s`);
-      }
-      out.push({ ...makeResult(base, 0, s.nGen, secs), ...endProfile(s.nGen) });
-    }
+    // the tests themselves are the runtime's (BitNet.benchmark), as in `bitnet bench`: the same warm-up, token ids,
+    // depths and (profile=1) per-token profile of the last repetition
+    const tests = model.benchmark({
+      prompts: [s.nPrompt],
+      gens: [s.nGen],
+      depths: s.depths,
+      reps: s.reps,
+      profile: s.profile,
+      onRepetition: (t, rep, sec) => log(`${t.nPrompt ? `pp${t.nPrompt}` : `tg${t.nGen}`}${t.nDepth ? ` @ d${t.nDepth}` : ''} rep ${rep + 1}: ${((t.nPrompt + t.nGen) / sec).toFixed(2)} t/s`),
+    });
+    for (const t of tests) out.push({ ...makeResult(base, t.nPrompt, t.nGen, t.seconds, t.nDepth), ...(t.profileMsPerToken ? { profile_ms_per_token: t.profileMsPerToken } : {}) });
   } finally {
     model.dispose();
     kernels.dispose();

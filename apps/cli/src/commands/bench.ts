@@ -14,7 +14,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { basename } from 'node:path';
-import { loadModel, type BitNet } from '@bitnet-wasm/runtime/node';
+import { loadModel } from '@bitnet-wasm/runtime/node';
 import { headOpt, intList, intOpt, parse, reportError, UsageError } from '../cli-util';
 
 export interface BenchResult {
@@ -48,15 +48,6 @@ const meanSd = (xs: number[]) => {
   return { m, sd };
 };
 
-function tokensFor(model: BitNet, n: number, salt: number): number[] {
-  const v = model.hparams.nVocab;
-  let x = (0x9e3779b9 ^ salt) >>> 0;
-  return Array.from({ length: n }, () => {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    return x % v;
-  });
-}
-
 const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
 export async function runBench(opts: {
@@ -88,78 +79,26 @@ export async function runBench(opts: {
         load_phases_ms: Object.fromEntries(Object.entries(model.info.loadTimings ?? {}).map(([k, v]) => [k.replace(/Ms$/, ''), Math.round(v)])),
       };
       try {
-        // warm-up: one short prefill and a few decode steps
-        model.reset();
-        model.eval(tokensFor(model, Math.min(8, maxCtx), 1));
-        // with --profile: the profiler runs during each timed repetition; the last one is reported
-        const startProfile = () => {
-          if (opts.profile) model.setProfiling(true);
-        };
-        let profile: Record<string, number> | undefined;
-        const endProfile = (nTokens: number) => {
-          if (!opts.profile) return;
-          const r = model.profileReport();
-          profile = Object.fromEntries(Object.entries(r).map(([k, v]) => [k, +(v / nTokens).toFixed(3)]));
-          model.setProfiling(false);
-        };
-        const push = (n_prompt: number, n_gen: number, n_depth: number, secs: number[]) => {
-          const n = n_prompt + n_gen;
-          const ts = secs.map((s) => n / s);
+        // the tests themselves are the runtime's (BitNet.benchmark), as in the browser benchmark
+        for (const t of model.benchmark({ prompts: opts.prompts, gens: opts.gens, depths, reps: opts.reps, profile: opts.profile })) {
+          const n = t.nPrompt + t.nGen;
+          const ts = t.seconds.map((sec) => n / sec);
           const { m, sd } = meanSd(ts);
-          const ns = meanSd(secs.map((s) => s * 1e9));
-          const r: BenchResult = {
+          const ns = meanSd(t.seconds.map((sec) => sec * 1e9));
+          out.push({
             ...base,
-            n_prompt,
-            n_gen,
-            n_depth,
-            test: (n_prompt ? `pp${n_prompt}` : `tg${n_gen}`) + (n_depth ? ` @ d${n_depth}` : ''),
+            n_prompt: t.nPrompt,
+            n_gen: t.nGen,
+            n_depth: t.nDepth,
+            test: (t.nPrompt ? `pp${t.nPrompt}` : `tg${t.nGen}`) + (t.nDepth ? ` @ d${t.nDepth}` : ''),
             avg_ns: Math.round(ns.m),
             stddev_ns: Math.round(ns.sd),
             avg_ts: m,
             stddev_ts: sd,
             samples_ts: ts,
             peak_rss_bytes: peakRss(),
-            ...(profile ? { profile_ms_per_token: profile } : {}),
-          };
-          out.push(r);
-        };
-        const bos = model.tokenizer.bosId ?? 0;
-        for (const d of depths) {
-          // the depth's tokens: BOS then fixed pseudo-random ids, evaluated once; every repetition truncates back
-          if (d > 0) {
-            model.reset();
-            model.eval([bos, ...tokensFor(model, d - 1, 7)]);
-          }
-          const start = () => (d > 0 ? model.truncate(d) : model.reset());
-          for (const p of opts.prompts) {
-            if (p <= 0) continue;
-            const secs: number[] = [];
-            for (let rep = 0; rep < opts.reps; rep++) {
-              start();
-              const toks = tokensFor(model, p, rep + 2);
-              startProfile();
-              const s = performance.now();
-              model.eval(toks);
-              secs.push((performance.now() - s) / 1000);
-              endProfile(p);
-            }
-            push(p, 0, d, secs);
-          }
-          for (const g of opts.gens) {
-            if (g <= 0) continue;
-            const secs: number[] = [];
-            for (let rep = 0; rep < opts.reps; rep++) {
-              start();
-              if (d === 0) model.eval([bos]);
-              const toks = tokensFor(model, g, rep + 100);
-              startProfile();
-              const s = performance.now();
-              for (const t of toks) model.eval([t]);
-              secs.push((performance.now() - s) / 1000);
-              endProfile(g);
-            }
-            push(0, g, d, secs);
-          }
+            ...(t.profileMsPerToken ? { profile_ms_per_token: t.profileMsPerToken } : {}),
+          });
         }
       } finally {
         model.dispose();

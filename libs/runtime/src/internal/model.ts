@@ -7,6 +7,7 @@
 import { parseGguf, tensorStats, toByteSource, type ByteSource, type GgufFile } from '@bitnet-wasm/gguf';
 import { Tokenizer, type StreamDecoder } from '@bitnet-wasm/tokenizer';
 import { isThreadedFlavor, type Kernels } from '@bitnet-wasm/kernels';
+import { runBenchmark, type BenchmarkOptions, type BenchmarkTest } from './benchmark';
 import { BitNetError, abortError, throwIfAborted } from './errors';
 import { readHParams, type HParams } from './hparams';
 import { makePlan, notFitReason, planTensors, STREAM_CHUNK_BYTES, T, typeName, WASM32_LIMIT_BYTES, type FitAlternatives, type HeadType, type MemoryPlan, type PlanInputs, type PlannedTensor } from './plan';
@@ -453,6 +454,18 @@ export class BitNet {
     if (this.busy) throw new BitNetError('busy', 'a generation is running on this model');
     if (!Number.isInteger(n) || n < 0 || n > this.cached.length) throw new BitNetError('bad_option', `truncate: n must be an integer in [0, ${this.cached.length}], got ${n}`);
     this.cached.length = n;
+  }
+
+  /**
+   * llama-bench's measurements on this model (what `bitnet bench` and the browser benchmark run): prefill tests of
+   * `prompts` tokens and decode tests of `gens` single-token steps, at each cache depth of `depths`, `reps` times,
+   * timed around eval; fixed pseudo-random token ids, a short warm-up first. Leaves the cache in an unspecified state
+   * (reset it before generating). The context must hold every test (a typed `bad_option` error otherwise).
+   */
+  benchmark(opts: BenchmarkOptions): BenchmarkTest[] {
+    this.assertUsable();
+    if (this.busy) throw new BitNetError('busy', 'a generation is running on this model');
+    return runBenchmark(this, opts);
   }
 
   /** Number of tokens currently in the KV cache. */
