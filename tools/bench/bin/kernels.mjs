@@ -181,8 +181,9 @@ function readLoop(m, bytes, threaded) {
 // the pass reads, e.g. its matrices), a third loop takes its turn in each round: the same read loop over those
 // very bytes, region by region, as the pass walks them (sameCeiling, sameFraction, sameRange). The separate
 // buffer's pages and the weights' pages are different physical memory, and this machine reads some of it
-// faster than other parts (the same loop over 8 layers of 2B-4T matrices read 3-16% slower than over one
-// buffer of their size in 6 of 7 runs): the same-bytes ceiling takes that out of the kernel's fraction.
+// faster than other parts (the same loop over 8 layers of 2B-4T matrices read 2-16% slower than over one
+// buffer of their size in 10 of 13 runs, up to 10% faster in the others): the same-bytes ceiling takes that out
+// of the kernel's fraction.
 function pairedWithCeiling(m, pass, bytes, regions) {
   const rounds = smoke ? 1 : quick ? 3 : 7;
   const ms = smoke ? 6 : quick ? 100 : 250;
