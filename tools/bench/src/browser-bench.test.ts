@@ -1,5 +1,5 @@
 /**
- * Tests of the browser benchmark's environment-free parts (query parsing, fixed tokens, statistics,
+ * Tests of the browser benchmark's environment-free parts (query parsing, statistics,
  * the ratio table, token-exact prompt texts) and of the architecture retagging on a tiny synthetic
  * model. The benchmark itself runs in Chromium (bin/browser-bench.mjs) and is not a test.
  */

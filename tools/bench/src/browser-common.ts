@@ -1,7 +1,8 @@
 /**
  * The browser benchmark's shared, environment-free part: the query-string settings of the bench page,
  * mean ± sd, the result record (llama-bench's field names plus ours, the same fields as `bitnet bench
- * --json`), and the ours-over-wllama ratio table the driver prints. Imported by the page, the engine worker and the Node driver alike (no DOM, no Node APIs).
+ * --json`), and the ours-over-wllama ratio table the driver prints. Imported by the page, the engine worker
+ * and the Node driver alike (no DOM, no Node APIs).
  */
 
 /** Engines the page can measure. */
