@@ -103,4 +103,14 @@ describe('BitNet.benchmark', () => {
     model.reset();
     expect(model.eval([1, 2, 3]).every(Number.isFinite)).toBe(true);
   });
+
+  it('is refused while a generation runs on the model (busy), and runs once it ended', async () => {
+    const gen = model.generate([1, 2, 3], { maxTokens: 4, stopAtEog: false });
+    await gen.next();
+    const used = model.contextUsed;
+    expect(() => model.benchmark({ prompts: [4], reps: 1 })).toThrow(expect.objectContaining({ code: 'busy' }));
+    expect(model.contextUsed).toBe(used);  // refused before touching the generation's cache
+    await gen.return(undefined as never);
+    expect(model.benchmark({ prompts: [4], reps: 1 })).toHaveLength(1);
+  });
 });
